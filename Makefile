@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# prr top-level Makefile.
+#
+#   make                 module (against KDIR) + prrctl + selftest programs
+#   make KDIR=/lib/modules/<release>/build
+#   make test            everything, then the selftests in a VM per kernel
+#   make demo            the testbed demonstration in a VM
+#   make unit            userspace unit tests of the table and classifier
+#   make check           checkpatch --strict and sparse (C=2) on both kernels
+#   make dkms-install    install the sources into dkms and build for every
+#                        kernel whose headers are installed
+
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+# The running kernel's headers when present, else the newest installed ones.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+		    $(lastword $(sort $(wildcard /lib/modules/*/build))))
+# Every kernel with headers installed (tests and checks cover each).
+KRELEASES := $(notdir $(patsubst %/build,%,$(sort $(wildcard /lib/modules/*/build))))
+BUILD := $(CURDIR)/build
+KSRC_TAR := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
+KSELFTEST := $(BUILD)/kselftest
+
+KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild \
+	     include/uapi/linux/prr.h
+
+.PHONY: all module prrctl selftests unit test demo check checkpatch sparse \
+	dkms-install dkms-uninstall modules-all clean kselftest-headers
+
+all: module prrctl selftests
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel headers found: apt-get install linux-headers-amd64, or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+prrctl:
+	$(MAKE) -C tools/prrctl
+
+# kselftest.h and kselftest_harness.h come from Debian's linux-source package
+# at build time; they are not part of this repository.
+$(KSELFTEST)/kselftest_harness.h:
+	@test -n "$(KSRC_TAR)" || { echo "linux-source-6.1 is not installed: run tools/setup.sh" >&2; exit 1; }
+	mkdir -p $(KSELFTEST)
+	tar -xJf $(KSRC_TAR) -C $(KSELFTEST) --strip-components=4 --wildcards \
+		'*/tools/testing/selftests/kselftest.h' \
+		'*/tools/testing/selftests/kselftest_harness.h'
+	touch $@
+
+kselftest-headers: $(KSELFTEST)/kselftest_harness.h
+
+selftests: kselftest-headers
+	$(MAKE) -C selftests KSELFTEST=$(KSELFTEST)
+
+unit:
+	$(MAKE) -C tests/unit run
+
+# Builds the module for every installed kernel, each in its own copy of the
+# tree so that objects of one kernel never leak into another's build.
+modules-all:
+	@for r in $(KRELEASES); do \
+		d=$(BUILD)/kmod/$$r; mkdir -p $$d; \
+		tar -cf - $(KMOD_SRCS) | tar -xf - -C $$d || exit 1; \
+		$(MAKE) -C /lib/modules/$$r/build M=$$d modules $(KBUILD_EXTRA) || exit 1; \
+	done
+
+dkms-install:
+	rm -rf /usr/src/prr-$(VERSION)
+	mkdir -p /usr/src/prr-$(VERSION)
+	tar -cf - dkms.conf $(KMOD_SRCS) | tar -xf - -C /usr/src/prr-$(VERSION)
+	-dkms remove prr/$(VERSION) --all >/dev/null 2>&1
+	dkms add prr/$(VERSION)
+	@for r in $(KRELEASES); do \
+		dkms install prr/$(VERSION) -k $$r || exit 1; \
+	done
+
+dkms-uninstall:
+	-dkms remove prr/$(VERSION) --all
+	rm -rf /usr/src/prr-$(VERSION)
+
+test: all unit dkms-install
+	selftests/run-all.sh
+
+demo: all dkms-install
+	selftests/vm/run.sh $(firstword $(KRELEASES)) tools/demo.sh
+
+# checkpatch.pl and its data files also come from linux-source.
+CHECKPATCH := $(BUILD)/checkpatch/scripts/checkpatch.pl
+$(CHECKPATCH):
+	mkdir -p $(BUILD)/checkpatch
+	tar -xJf $(KSRC_TAR) -C $(BUILD)/checkpatch --strip-components=1 \
+		--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+		'*/scripts/const_structs.checkpatch'
+	touch $@
+
+checkpatch: $(CHECKPATCH)
+	$(CHECKPATCH) --no-tree --strict --quiet --show-types \
+		-f \
+		$(wildcard kmod/*.c kmod/*.h kmod/compat/*.h include/uapi/linux/*.h \
+			   tools/prrctl/*.c tools/prrctl/*.h selftests/*.c tests/unit/*.c)
+
+sparse:
+	$(MAKE) modules-all KBUILD_EXTRA="C=2 CHECK=sparse" 2>&1 | tee $(BUILD)/sparse.log
+	@! grep -E '^[^ ]*(kmod|include)/.*(warning|error):' $(BUILD)/sparse.log
+
+check: checkpatch sparse
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C tools/prrctl clean
+	-$(MAKE) -C selftests clean
+	-$(MAKE) -C tests/unit clean
+	rm -rf $(BUILD)

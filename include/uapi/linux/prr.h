@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * prr: Port Range Router (RFC 6346 "A+P") generic netlink ABI.
+ *
+ * This header is the single definition of the ABI shared by the kernel
+ * module (kmod/) and the configuration tool (tools/prrctl/).
+ *
+ * An entry maps (shared IPv4 address, port set) to an action.  A port p
+ * belongs to the set (value, mask) iff (p & mask) == value, the RFC 6431
+ * §2.1 Port Range Value / Port Range Mask; mask bits may be non-contiguous.
+ *
+ * Commands (family PRR_GENL_NAME, version PRR_GENL_VERSION):
+ *
+ * PRR_CMD_NEW_ENTRY  doit, CAP_NET_ADMIN.  Requires PRR_A_ADDR,
+ *		      PRR_A_PORT_VALUE, PRR_A_PORT_MASK, PRR_A_ACTION; for
+ *		      PRR_ACTION_VIA also PRR_A_VIA and optionally PRR_A_OIF.
+ *		      When the new set partially overlaps an existing one,
+ *		      the extack cookie carries a struct prr_conflict naming
+ *		      that entry.
+ * PRR_CMD_DEL_ENTRY  doit, CAP_NET_ADMIN.  PRR_A_ADDR, PRR_A_PORT_VALUE,
+ *		      PRR_A_PORT_MASK identify the entry.
+ * PRR_CMD_GET_ENTRY  doit: one entry, identified as for DEL.
+ *		      dumpit: every entry of the namespace, optionally only
+ *		      those of PRR_A_ADDR.  Replies carry the identifying
+ *		      attributes, PRR_A_ACTION, PRR_A_VIA and PRR_A_OIF where
+ *		      set, PRR_A_PACKETS and PRR_A_BYTES.
+ * PRR_CMD_FLUSH      doit, CAP_NET_ADMIN.  Removes every entry of the
+ *		      namespace, or only those of PRR_A_ADDR when given.
+ * PRR_CMD_GET_STATS  doit.  Replies with PRR_A_STATS, a nest of
+ *		      PRR_STATS_A_* counters of the namespace.
+ *
+ * Addresses are in network byte order; ports, masks and counters in host
+ * byte order.
+ */
+#ifndef _UAPI_LINUX_PRR_H
+#define _UAPI_LINUX_PRR_H
+
+#include <linux/types.h>
+
+#define PRR_GENL_NAME		"prr"
+#define PRR_GENL_VERSION	1
+
+enum prr_cmd {
+	PRR_CMD_UNSPEC,
+	PRR_CMD_NEW_ENTRY,
+	PRR_CMD_DEL_ENTRY,
+	PRR_CMD_GET_ENTRY,
+	PRR_CMD_FLUSH,
+	PRR_CMD_GET_STATS,
+
+	__PRR_CMD_MAX,
+};
+#define PRR_CMD_MAX (__PRR_CMD_MAX - 1)
+
+enum prr_attr {
+	PRR_A_UNSPEC,
+	PRR_A_PAD,
+	PRR_A_ADDR,		/* __be32: the shared IPv4 address */
+	PRR_A_PORT_VALUE,	/* u16: RFC 6431 Port Range Value */
+	PRR_A_PORT_MASK,	/* u16: RFC 6431 Port Range Mask */
+	PRR_A_ACTION,		/* u8: enum prr_action */
+	PRR_A_VIA,		/* __be32: next hop, directly connected */
+	PRR_A_OIF,		/* u32: ifindex of the next hop's device */
+	PRR_A_PACKETS,		/* u64: packets that matched the entry */
+	PRR_A_BYTES,		/* u64: bytes that matched the entry */
+	PRR_A_STATS,		/* nest: PRR_STATS_A_* */
+
+	__PRR_A_MAX,
+};
+#define PRR_A_MAX (__PRR_A_MAX - 1)
+
+enum prr_action {
+	PRR_ACTION_UNSPEC,
+	PRR_ACTION_VIA,		/* forward to PRR_A_VIA */
+	PRR_ACTION_LOCAL,	/* leave the packet to the normal stack */
+	PRR_ACTION_DROP,	/* drop, counted as PRR_STATS_A_DROP_POLICY */
+
+	__PRR_ACTION_MAX,
+};
+#define PRR_ACTION_MAX (__PRR_ACTION_MAX - 1)
+
+/* Per-namespace counters, each a u64 inside PRR_A_STATS. */
+enum prr_stats_attr {
+	PRR_STATS_A_UNSPEC,
+	PRR_STATS_A_PAD,
+	PRR_STATS_A_FORWARDED,		/* handed to a CPE next hop */
+	PRR_STATS_A_LOCAL,		/* left to the stack by a local entry */
+	PRR_STATS_A_DROP_NO_ENTRY,	/* shared address, no set owns the port */
+	PRR_STATS_A_DROP_NO_PORT,	/* shared address, packet has no port */
+	PRR_STATS_A_DROP_MALFORMED,	/* shared address, truncated header */
+	PRR_STATS_A_DROP_UNREACHABLE,	/* next hop not on-link or unroutable */
+	PRR_STATS_A_DROP_POLICY,	/* matched an entry whose action is drop */
+
+	__PRR_STATS_A_MAX,
+};
+#define PRR_STATS_A_MAX (__PRR_STATS_A_MAX - 1)
+
+/*
+ * Extack cookie of a PRR_CMD_NEW_ENTRY rejected because its set partially
+ * overlaps an existing entry of the same address: the existing entry.
+ */
+struct prr_conflict {
+	__be32 addr;
+	__u16 port_value;
+	__u16 port_mask;
+};
+
+#endif /* _UAPI_LINUX_PRR_H */
