@@ -50,6 +50,7 @@ enum prr_cmd {
 
 	__PRR_CMD_MAX,
 };
+
 #define PRR_CMD_MAX (__PRR_CMD_MAX - 1)
 
 enum prr_attr {
@@ -67,6 +68,7 @@ enum prr_attr {
 
 	__PRR_A_MAX,
 };
+
 #define PRR_A_MAX (__PRR_A_MAX - 1)
 
 enum prr_action {
@@ -77,6 +79,7 @@ enum prr_action {
 
 	__PRR_ACTION_MAX,
 };
+
 #define PRR_ACTION_MAX (__PRR_ACTION_MAX - 1)
 
 /* Per-namespace counters, each a u64 inside PRR_A_STATS. */
@@ -93,6 +96,7 @@ enum prr_stats_attr {
 
 	__PRR_STATS_A_MAX,
 };
+
 #define PRR_STATS_A_MAX (__PRR_STATS_A_MAX - 1)
 
 /*

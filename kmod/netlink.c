@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "prr" generic netlink family: configuration and counters of the
+ * namespace the requesting socket lives in.  Changes need CAP_NET_ADMIN in
+ * the user namespace owning that network namespace; reading is open, like
+ * the routing table.  Every rejection carries an extack message.
+ */
+
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "netlink.h"
+#include "netns.h"
+#include "nexthop.h"
+
+static struct genl_family prr_genl_family;
+
+static const struct nla_policy prr_entry_policy[PRR_A_MAX + 1] = {
+	[PRR_A_ADDR]		= { .type = NLA_BE32 },
+	[PRR_A_PORT_VALUE]	= { .type = NLA_U16 },
+	[PRR_A_PORT_MASK]	= { .type = NLA_U16 },
+	[PRR_A_ACTION]		= NLA_POLICY_RANGE(NLA_U8, PRR_ACTION_VIA,
+						   PRR_ACTION_MAX),
+	[PRR_A_VIA]		= { .type = NLA_BE32 },
+	[PRR_A_OIF]		= NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* Identifies one entry (del, get), or filters by address (dump, flush). */
+static const struct nla_policy prr_key_policy[PRR_A_PORT_MASK + 1] = {
+	[PRR_A_ADDR]		= { .type = NLA_BE32 },
+	[PRR_A_PORT_VALUE]	= { .type = NLA_U16 },
+	[PRR_A_PORT_MASK]	= { .type = NLA_U16 },
+};
+
+static const struct nla_policy prr_addr_policy[PRR_A_ADDR + 1] = {
+	[PRR_A_ADDR]		= { .type = NLA_BE32 },
+};
+
+/* True if @attr is present; otherwise reports @msg and the missing attr. */
+#define prr_nl_require(info, attr, msg) ({				\
+	struct genl_info *__info = (info);				\
+	int __attr = (attr);						\
+	bool __present = !!__info->attrs[__attr];			\
+									\
+	if (!__present) {						\
+		NL_SET_ERR_MSG(__info->extack, msg);			\
+		NL_SET_ERR_ATTR_MISS(__info->extack, NULL, __attr);	\
+	}								\
+	__present;							\
+})
+
+static int prr_nl_parse_addr(struct nlattr *attr, __be32 *addr,
+			     struct netlink_ext_ack *extack)
+{
+	*addr = nla_get_in_addr(attr);
+	if (!prr_ipv4_unicast(*addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr,
+				    "shared address must be a unicast address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int prr_nl_parse_key(struct genl_info *info, struct prr_entry *key)
+{
+	struct nlattr **attrs = info->attrs;
+
+	if (!prr_nl_require(info, PRR_A_ADDR, "missing shared address") ||
+	    !prr_nl_require(info, PRR_A_PORT_VALUE, "missing port value") ||
+	    !prr_nl_require(info, PRR_A_PORT_MASK, "missing port mask"))
+		return -EINVAL;
+	key->value = nla_get_u16(attrs[PRR_A_PORT_VALUE]);
+	key->mask = nla_get_u16(attrs[PRR_A_PORT_MASK]);
+	if (!prr_portset_valid(key->value, key->mask)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PRR_A_PORT_VALUE],
+				    "port value has bits outside the port mask");
+		return -EINVAL;
+	}
+	return prr_nl_parse_addr(attrs[PRR_A_ADDR], &key->addr, info->extack);
+}
+
+static int prr_nl_new_entry(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct nlattr **attrs = info->attrs;
+	struct prr_rule_spec spec = {};
+	int err;
+
+	err = prr_nl_parse_key(info, &spec.ent);
+	if (err)
+		return err;
+	if (!prr_nl_require(info, PRR_A_ACTION, "missing action"))
+		return -EINVAL;
+	spec.action = nla_get_u8(attrs[PRR_A_ACTION]);
+	if (spec.action != PRR_ACTION_VIA) {
+		if (attrs[PRR_A_VIA] || attrs[PRR_A_OIF]) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[PRR_A_VIA] ?: attrs[PRR_A_OIF],
+					    "next hop only applies to action via");
+			return -EINVAL;
+		}
+		return prr_net_add_rule(prr_net(net), &spec, info->extack);
+	}
+	if (!prr_nl_require(info, PRR_A_VIA, "action via needs a next hop"))
+		return -EINVAL;
+	spec.via = nla_get_in_addr(attrs[PRR_A_VIA]);
+	if (attrs[PRR_A_OIF])
+		spec.oif = nla_get_u32(attrs[PRR_A_OIF]);
+	err = prr_nexthop_resolve(net, spec.via, &spec.oif, info->extack);
+	if (err) {
+		NL_SET_BAD_ATTR(info->extack, attrs[PRR_A_VIA]);
+		return err;
+	}
+	return prr_net_add_rule(prr_net(net), &spec, info->extack);
+}
+
+static int prr_nl_del_entry(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	struct prr_entry key;
+	int err;
+
+	err = prr_nl_parse_key(info, &key);
+	if (err)
+		return err;
+	err = prr_net_del_rule(pn, &key);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "no such entry");
+	return err;
+}
+
+static int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
+{
+	u64 packets, bytes;
+
+	prr_rule_read_counters(r, &packets, &bytes);
+	if (nla_put_in_addr(skb, PRR_A_ADDR, r->ent.addr) ||
+	    nla_put_u16(skb, PRR_A_PORT_VALUE, r->ent.value) ||
+	    nla_put_u16(skb, PRR_A_PORT_MASK, r->ent.mask) ||
+	    nla_put_u8(skb, PRR_A_ACTION, r->action) ||
+	    nla_put_u64_64bit(skb, PRR_A_PACKETS, packets, PRR_A_PAD) ||
+	    nla_put_u64_64bit(skb, PRR_A_BYTES, bytes, PRR_A_PAD))
+		return -EMSGSIZE;
+	if (r->nh && (nla_put_in_addr(skb, PRR_A_VIA, r->nh->gw) ||
+		      nla_put_u32(skb, PRR_A_OIF, r->nh->oif)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int prr_nl_get_entry(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	const struct prr_entry *e;
+	struct prr_entry key;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = prr_nl_parse_key(info, &key);
+	if (err)
+		return err;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &prr_genl_family, 0,
+				PRR_CMD_GET_ENTRY);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto free;
+	}
+	mutex_lock(&pn->lock);
+	e = prr_table_get(&pn->table, key.addr, key.value, key.mask);
+	if (e)
+		err = prr_nl_fill_entry(msg, prr_rule_of(e));
+	mutex_unlock(&pn->lock);
+	if (!e) {
+		NL_SET_ERR_MSG(info->extack, "no such entry");
+		err = -ENOENT;
+	}
+	if (err)
+		goto free;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+free:
+	nlmsg_free(msg);
+	return err;
+}
+
+/* cb->args[0..2] hold the table cursor of a dump in progress. */
+static int prr_nl_dump_entries(struct sk_buff *skb,
+			       struct netlink_callback *cb)
+{
+	struct prr_net *pn = prr_net(sock_net(skb->sk));
+	struct nlattr **attrs = prr_dump_attrs(cb);
+	struct prr_cursor c = {
+		.slot = cb->args[0], .group = cb->args[1], .pos = cb->args[2],
+	};
+	const struct prr_entry *e;
+	struct prr_cursor prev;
+	__be32 filter = 0;
+	void *hdr;
+
+	if (attrs && attrs[PRR_A_ADDR])
+		filter = nla_get_in_addr(attrs[PRR_A_ADDR]);
+	mutex_lock(&pn->lock);
+	cb->seq = pn->gen;
+	for (;;) {
+		prev = c;
+		e = prr_table_next(&pn->table, &c);
+		if (!e)
+			break;
+		if (filter && e->addr != filter)
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &prr_genl_family,
+				  NLM_F_MULTI, PRR_CMD_GET_ENTRY);
+		if (!hdr) {
+			c = prev;
+			break;
+		}
+		genl_dump_check_consistent(cb, hdr);
+		if (prr_nl_fill_entry(skb, prr_rule_of(e))) {
+			genlmsg_cancel(skb, hdr);
+			c = prev;
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	mutex_unlock(&pn->lock);
+	cb->args[0] = c.slot;
+	cb->args[1] = c.group;
+	cb->args[2] = c.pos;
+	return skb->len;
+}
+
+static int prr_nl_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	struct nlattr *attr = info->attrs[PRR_A_ADDR];
+	__be32 addr;
+	int err;
+
+	if (!attr) {
+		prr_net_flush(pn, NULL);
+		return 0;
+	}
+	err = prr_nl_parse_addr(attr, &addr, info->extack);
+	if (!err)
+		prr_net_flush(pn, &addr);
+	return err;
+}
+
+static int prr_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	u64 cnt[PRR_STATS_A_MAX + 1];
+	struct nlattr *nest;
+	struct sk_buff *msg;
+	void *hdr;
+	int i;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &prr_genl_family, 0,
+				PRR_CMD_GET_STATS);
+	if (!hdr)
+		goto nospace;
+	nest = nla_nest_start(msg, PRR_A_STATS);
+	if (!nest)
+		goto nospace;
+	prr_net_read_stats(pn, cnt);
+	for (i = PRR_STATS_A_FORWARDED; i <= PRR_STATS_A_MAX; i++)
+		if (nla_put_u64_64bit(msg, i, cnt[i], PRR_STATS_A_PAD))
+			goto nospace;
+	nla_nest_end(msg, nest);
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct genl_ops prr_genl_ops[] = {
+	{
+		.cmd = PRR_CMD_NEW_ENTRY,
+		.doit = prr_nl_new_entry,
+		.policy = prr_entry_policy,
+		.maxattr = ARRAY_SIZE(prr_entry_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_DEL_ENTRY,
+		.doit = prr_nl_del_entry,
+		.policy = prr_key_policy,
+		.maxattr = ARRAY_SIZE(prr_key_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_GET_ENTRY,
+		.doit = prr_nl_get_entry,
+		.dumpit = prr_nl_dump_entries,
+		.policy = prr_key_policy,
+		.maxattr = ARRAY_SIZE(prr_key_policy) - 1,
+	}, {
+		.cmd = PRR_CMD_FLUSH,
+		.doit = prr_nl_flush,
+		.policy = prr_addr_policy,
+		.maxattr = ARRAY_SIZE(prr_addr_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_GET_STATS,
+		.doit = prr_nl_get_stats,
+	},
+};
+
+static struct genl_family prr_genl_family __ro_after_init = {
+	.name = PRR_GENL_NAME,
+	.version = PRR_GENL_VERSION,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = prr_genl_ops,
+	.n_ops = ARRAY_SIZE(prr_genl_ops),
+};
+
+int __init prr_genl_init(void)
+{
+	return genl_register_family(&prr_genl_family);
+}
+
+void prr_genl_exit(void)
+{
+	genl_unregister_family(&prr_genl_family);
+}

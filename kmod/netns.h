@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-network-namespace state: the port-set table, its rules, the next hops
+ * they forward to and the namespace's counters.
+ */
+#ifndef _PRR_NETNS_H
+#define _PRR_NETNS_H
+
+#include <linux/in.h>
+#include <linux/mutex.h>
+#include <linux/netfilter.h>
+#include <linux/u64_stats_sync.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/netlink.h>
+#include <linux/prr.h>
+
+#include "portset.h"
+
+struct prr_nexthop;
+
+struct prr_counters {
+	u64_stats_t packets;
+	u64_stats_t bytes;
+	struct u64_stats_sync syncp;
+};
+
+/* Namespace counters, indexed by enum prr_stats_attr. */
+struct prr_stats {
+	u64_stats_t cnt[PRR_STATS_A_MAX + 1];
+	struct u64_stats_sync syncp;
+};
+
+/* A table entry and what to do with the packets it matches. */
+struct prr_rule {
+	struct prr_entry ent;
+	u8 action;			/* enum prr_action */
+	struct prr_nexthop *nh;		/* PRR_ACTION_VIA only */
+	struct prr_counters __percpu *counters;
+	struct rcu_head rcu;
+};
+
+struct prr_rule_spec {
+	struct prr_entry ent;
+	u8 action;
+	__be32 via;
+	int oif;			/* 0: the device the route to via uses */
+};
+
+struct prr_net {
+	struct mutex lock;		/* serializes every writer */
+	struct prr_table table;
+	struct list_head nexthops;	/* written under lock, read under RCU */
+	struct prr_stats __percpu *stats;
+	struct nf_hook_ops hook_ops;
+	bool hooked;
+	bool ready;			/* pernet init has run */
+	u32 gen;			/* bumped by every change; for dumps */
+	struct net *net;
+};
+
+extern unsigned int prr_net_id;
+
+static inline struct prr_net *prr_net(const struct net *net)
+{
+	return net_generic(net, prr_net_id);
+}
+
+/* Not 0.0.0.0/8, multicast, limited broadcast or loopback. */
+static inline bool prr_ipv4_unicast(__be32 addr)
+{
+	return !(ipv4_is_zeronet(addr) || ipv4_is_multicast(addr) ||
+		 ipv4_is_lbcast(addr) || ipv4_is_loopback(addr));
+}
+
+static inline struct prr_rule *prr_rule_of(const struct prr_entry *e)
+{
+	return container_of(e, struct prr_rule, ent);
+}
+
+static inline void prr_count(struct prr_net *pn, enum prr_stats_attr what)
+{
+	struct prr_stats *s = this_cpu_ptr(pn->stats);
+
+	u64_stats_update_begin(&s->syncp);
+	u64_stats_inc(&s->cnt[what]);
+	u64_stats_update_end(&s->syncp);
+}
+
+static inline void prr_rule_count(const struct prr_rule *r, unsigned int len)
+{
+	struct prr_counters *c = this_cpu_ptr(r->counters);
+
+	u64_stats_update_begin(&c->syncp);
+	u64_stats_inc(&c->packets);
+	u64_stats_add(&c->bytes, len);
+	u64_stats_update_end(&c->syncp);
+}
+
+void prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
+			    u64 *bytes);
+void prr_net_read_stats(struct prr_net *pn, u64 *cnt);
+
+int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
+		     struct netlink_ext_ack *extack);
+int prr_net_del_rule(struct prr_net *pn, const struct prr_entry *key);
+void prr_net_flush(struct prr_net *pn, const __be32 *addr);
+
+int prr_netns_init(void);
+void prr_netns_exit(void);
+
+#endif /* _PRR_NETNS_H */

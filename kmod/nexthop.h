@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Next hops: the CPE gateways packets are forwarded to, each with a cached
+ * forwarding route shared by every rule that uses it.
+ */
+#ifndef _PRR_NEXTHOP_H
+#define _PRR_NEXTHOP_H
+
+#include <linux/skbuff.h>
+#include <net/netlink.h>
+#include <net/route.h>
+
+struct prr_net;
+
+struct prr_nexthop {
+	struct list_head list;		/* in prr_net.nexthops */
+	__be32 gw;
+	int oif;
+	unsigned int users;		/* rules using it; under prr_net.lock */
+	struct rtable __rcu *rt;	/* cached route to gw, or NULL */
+	struct rcu_head rcu;
+};
+
+int prr_nexthop_resolve(struct net *net, __be32 gw, int *oif,
+			struct netlink_ext_ack *extack);
+struct prr_nexthop *prr_nexthop_get(struct prr_net *pn, __be32 gw, int oif);
+void prr_nexthop_put(struct prr_net *pn, struct prr_nexthop *nh);
+unsigned int prr_nexthop_forward(struct prr_net *pn, struct prr_nexthop *nh,
+				 struct sk_buff *skb);
+
+int prr_nexthop_notifier_init(void);
+void prr_nexthop_notifier_exit(void);
+
+#endif /* _PRR_NEXTHOP_H */
