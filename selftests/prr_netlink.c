@@ -1,0 +1,862 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prr_netlink: the generic netlink ABI of prr (include/uapi/linux/prr.h).
+ *
+ * Malformed and conflicting requests to the family "prr" must be refused
+ * with the documented errno and an extack message (plus the offending
+ * attribute's offset for policy violations) and must leave the table as
+ * it was; valid requests must do what they say.  The requests are built
+ * with libmnl directly, not with prrctl.  Every test runs in a network
+ * namespace of its own, so it starts with an empty table.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/prr.h>
+
+#include "kselftest_harness.h"
+
+#define SHARED		"192.0.2.1"
+#define OTHER_SHARED	"192.0.2.2"
+#define NEXT_HOP	"10.0.1.2"
+#define RX_SIZE		32768	/* the kernel's largest dump message */
+#define TX_SIZE		1024
+
+/* Which attributes entry_request() puts. */
+#define WITH_ADDR	0x1
+#define WITH_VALUE	0x2
+#define WITH_MASK	0x4
+#define WITH_ACTION	0x8
+#define WITH_KEY	(WITH_ADDR | WITH_VALUE | WITH_MASK)
+#define WITH_ALL	(WITH_KEY | WITH_ACTION)
+
+/* Attributes of the last entry a reply carried. */
+struct entry_seen {
+	bool has[PRR_A_MAX + 1];
+	__u32 addr;
+	__u16 value;
+	__u16 mask;
+	__u8 action;
+	__u32 via;
+	__u32 oif;
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* What the kernel answered to one request. */
+struct answer {
+	int error;			/* positive errno; 0: success */
+	bool has_msg;			/* NLMSGERR_ATTR_MSG */
+	char msg[256];
+	bool has_offs;			/* NLMSGERR_ATTR_OFFS */
+	__u32 offs;
+	int cookie_len;			/* NLMSGERR_ATTR_COOKIE; -1: absent */
+	struct prr_conflict cookie;
+	int replies;			/* data messages */
+	bool malformed;			/* a reply attribute had a bad size */
+	struct entry_seen last;
+	__u16 family_id;		/* CTRL_CMD_GETFAMILY replies only */
+};
+
+/* A generic netlink socket talking to "prr". */
+struct prr_sock {
+	/* First, so that netlink messages in them are aligned. */
+	char rx[RX_SIZE];
+	char tx[TX_SIZE];
+	struct mnl_socket *nl;
+	unsigned int portid;
+	unsigned int seq;
+	__u16 family;
+};
+
+FIXTURE(prr) {
+	struct prr_sock s;
+};
+
+static __u32 ip(const char *s)
+{
+	return inet_addr(s);
+}
+
+static int extack_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct answer *ans = data;
+	int len = mnl_attr_get_payload_len(attr);
+
+	switch (mnl_attr_get_type(attr)) {
+	case NLMSGERR_ATTR_MSG:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			break;
+		ans->has_msg = true;
+		snprintf(ans->msg, sizeof(ans->msg), "%s",
+			 mnl_attr_get_str(attr));
+		break;
+	case NLMSGERR_ATTR_OFFS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			break;
+		ans->has_offs = true;
+		ans->offs = mnl_attr_get_u32(attr);
+		break;
+	case NLMSGERR_ATTR_COOKIE:
+		ans->cookie_len = len;
+		if (len == sizeof(ans->cookie))
+			memcpy(&ans->cookie, mnl_attr_get_payload(attr), len);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static void parse_extack(const struct nlmsghdr *nlh, size_t offset,
+			 struct answer *ans)
+{
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (offset > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_parse(nlh, offset, extack_attr_cb, ans);
+}
+
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct answer *ans = data;
+	size_t offset = sizeof(*e);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset = sizeof(e->error) + MNL_ALIGN(e->msg.nlmsg_len);
+	ans->error = e->error < 0 ? -e->error : e->error;
+	parse_extack(nlh, offset, ans);
+	return MNL_CB_STOP;
+}
+
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct answer *ans = data;
+	int error = 0;
+
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(error))
+		memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+	ans->error = error < 0 ? -error : 0;
+	parse_extack(nlh, sizeof(error), ans);
+	return MNL_CB_STOP;
+}
+
+static mnl_cb_t ctl_cb[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR]	= error_cb,
+	[NLMSG_DONE]	= done_cb,
+};
+
+static bool attr_ok(const struct nlattr *attr, enum mnl_attr_data_type type,
+		    struct answer *ans)
+{
+	if (mnl_attr_validate(attr, type) < 0) {
+		ans->malformed = true;
+		return false;
+	}
+	return true;
+}
+
+static int entry_attr_cb(const struct nlattr *attr, void *data)
+{
+	unsigned int type = mnl_attr_get_type(attr);
+	struct answer *ans = data;
+	struct entry_seen *e = &ans->last;
+
+	switch (type) {
+	case PRR_A_ADDR:
+		if (attr_ok(attr, MNL_TYPE_U32, ans))
+			e->addr = mnl_attr_get_u32(attr);
+		break;
+	case PRR_A_PORT_VALUE:
+		if (attr_ok(attr, MNL_TYPE_U16, ans))
+			e->value = mnl_attr_get_u16(attr);
+		break;
+	case PRR_A_PORT_MASK:
+		if (attr_ok(attr, MNL_TYPE_U16, ans))
+			e->mask = mnl_attr_get_u16(attr);
+		break;
+	case PRR_A_ACTION:
+		if (attr_ok(attr, MNL_TYPE_U8, ans))
+			e->action = mnl_attr_get_u8(attr);
+		break;
+	case PRR_A_VIA:
+		if (attr_ok(attr, MNL_TYPE_U32, ans))
+			e->via = mnl_attr_get_u32(attr);
+		break;
+	case PRR_A_OIF:
+		if (attr_ok(attr, MNL_TYPE_U32, ans))
+			e->oif = mnl_attr_get_u32(attr);
+		break;
+	case PRR_A_PACKETS:
+		if (attr_ok(attr, MNL_TYPE_U64, ans))
+			e->packets = mnl_attr_get_u64(attr);
+		break;
+	case PRR_A_BYTES:
+		if (attr_ok(attr, MNL_TYPE_U64, ans))
+			e->bytes = mnl_attr_get_u64(attr);
+		break;
+	}
+	if (type <= PRR_A_MAX)
+		e->has[type] = true;
+	return MNL_CB_OK;
+}
+
+static int entry_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct answer *ans = data;
+
+	ans->replies++;
+	memset(&ans->last, 0, sizeof(ans->last));
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), entry_attr_cb, ans);
+	return MNL_CB_OK;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct answer *ans = data;
+	const struct nlattr *attr;
+
+	ans->replies++;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) == CTRL_ATTR_FAMILY_ID &&
+		    mnl_attr_validate(attr, MNL_TYPE_U16) == 0)
+			ans->family_id = mnl_attr_get_u16(attr);
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * Sends nlh and collects the answer up to the ack, error or end of dump.
+ * Returns 0, or -errno when the conversation itself failed.
+ */
+static int talk(struct prr_sock *sk, const struct nlmsghdr *nlh,
+		mnl_cb_t cb, struct answer *ans)
+{
+	ssize_t len;
+	int ret;
+
+	memset(ans, 0, sizeof(*ans));
+	ans->cookie_len = -1;
+	if (mnl_socket_sendto(sk->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		len = mnl_socket_recvfrom(sk->nl, sk->rx, RX_SIZE);
+		if (len < 0)
+			return -errno;
+		ret = mnl_cb_run2(sk->rx, len, nlh->nlmsg_seq, sk->portid,
+				  cb, ans, ctl_cb, MNL_ARRAY_SIZE(ctl_cb));
+	} while (ret > MNL_CB_STOP);
+	return ret < 0 ? -errno : 0;
+}
+
+static struct nlmsghdr *genl_request(struct prr_sock *sk, __u16 type,
+				     __u8 cmd, __u8 version, __u16 flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(sk->tx);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++sk->seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+static struct nlmsghdr *request(struct prr_sock *sk, __u8 cmd,
+				__u16 flags)
+{
+	return genl_request(sk, sk->family, cmd, PRR_GENL_VERSION, flags);
+}
+
+/* A request for cmd with the attributes selected by with. */
+static struct nlmsghdr *entry_request(struct prr_sock *sk, __u8 cmd,
+				      unsigned int with, const char *addr,
+				      __u16 value, __u16 mask, __u8 action)
+{
+	__u16 flags = NLM_F_ACK;
+	struct nlmsghdr *nlh;
+
+	if (cmd == PRR_CMD_NEW_ENTRY)
+		flags |= NLM_F_CREATE | NLM_F_EXCL;
+	nlh = request(sk, cmd, flags);
+	if (with & WITH_ADDR)
+		mnl_attr_put_u32(nlh, PRR_A_ADDR, ip(addr));
+	if (with & WITH_VALUE)
+		mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, value);
+	if (with & WITH_MASK)
+		mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, mask);
+	if (with & WITH_ACTION)
+		mnl_attr_put_u8(nlh, PRR_A_ACTION, action);
+	return nlh;
+}
+
+/* Where the next attribute put into nlh will start. */
+static const struct nlattr *next_attr(const struct nlmsghdr *nlh)
+{
+	return mnl_nlmsg_get_payload_tail(nlh);
+}
+
+static __u16 resolve_family(struct __test_metadata *_metadata,
+			    struct prr_sock *sk)
+{
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	nlh = genl_request(sk, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1,
+			   NLM_F_ACK);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, PRR_GENL_NAME);
+	ASSERT_EQ(0, talk(sk, nlh, family_cb, &ans));
+	if (ans.error)
+		return 0;
+	return ans.family_id;
+}
+
+/* Dumps the table (only addr's entries unless NULL); returns the count. */
+static int dump_entries(struct __test_metadata *_metadata,
+			struct prr_sock *sk, const char *addr,
+			struct answer *ans)
+{
+	struct nlmsghdr *nlh = request(sk, PRR_CMD_GET_ENTRY, NLM_F_DUMP);
+	struct answer local;
+
+	if (!ans)
+		ans = &local;
+	if (addr)
+		mnl_attr_put_u32(nlh, PRR_A_ADDR, ip(addr));
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, ans));
+	ASSERT_EQ(0, ans->error) {
+		TH_LOG("GET_ENTRY dump: %s (%s)", strerror(ans->error),
+		       ans->msg);
+	}
+	EXPECT_FALSE(ans->malformed);
+	return ans->replies;
+}
+
+static int count_entries(struct __test_metadata *_metadata,
+			 struct prr_sock *sk)
+{
+	return dump_entries(_metadata, sk, NULL, NULL);
+}
+
+/* Sends a request that must succeed. */
+static void expect_ok(struct __test_metadata *_metadata,
+		      struct prr_sock *sk, const struct nlmsghdr *nlh)
+{
+	struct answer ans;
+
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	ASSERT_EQ(0, ans.error) {
+		TH_LOG("request refused: %s (%s)", strerror(ans.error),
+		       ans.msg);
+	}
+}
+
+static void add_entry(struct __test_metadata *_metadata,
+		      struct prr_sock *sk, const char *addr,
+		      __u16 value, __u16 mask, __u8 action)
+{
+	expect_ok(_metadata, sk,
+		  entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, addr,
+				value, mask, action));
+}
+
+/*
+ * Sends a request that must be refused with errno want (any errno if 0)
+ * and an extack message, msg if not NULL.  ans (if not NULL) gets the
+ * answer for further checks.
+ */
+static void expect_refused(struct __test_metadata *_metadata,
+			   struct prr_sock *sk,
+			   const struct nlmsghdr *nlh, int want,
+			   const char *msg, struct answer *ans)
+{
+	struct answer local;
+
+	if (!ans)
+		ans = &local;
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, ans));
+	if (want) {
+		EXPECT_EQ(want, ans->error) {
+			TH_LOG("got %s (%s)", strerror(ans->error), ans->msg);
+		}
+	} else {
+		EXPECT_NE(0, ans->error);
+	}
+	EXPECT_TRUE(ans->has_msg);
+	EXPECT_STRNE("", ans->msg);
+	if (msg)
+		EXPECT_STREQ(msg, ans->msg);
+}
+
+/*
+ * Sends a request the netlink core must refuse by policy (EINVAL or
+ * ERANGE) with an extack message and the offset of the bad attribute.
+ */
+static void expect_policy_refused(struct __test_metadata *_metadata,
+				  struct prr_sock *sk,
+				  const struct nlmsghdr *nlh,
+				  const struct nlattr *bad)
+{
+	__u32 offs = (const char *)bad - (const char *)nlh;
+	struct answer ans;
+
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	EXPECT_TRUE(ans.error == EINVAL || ans.error == ERANGE) {
+		TH_LOG("got %s (%s)", strerror(ans.error), ans.msg);
+	}
+	EXPECT_TRUE(ans.has_msg);
+	EXPECT_STRNE("", ans.msg);
+	EXPECT_TRUE(ans.has_offs);
+	EXPECT_EQ(offs, ans.offs);
+}
+
+/* A request lacking one attribute is refused with msg; nothing changes. */
+static void check_missing(struct __test_metadata *_metadata,
+			  struct prr_sock *sk, __u8 cmd,
+			  unsigned int without, const char *msg)
+{
+	unsigned int with = cmd == PRR_CMD_NEW_ENTRY ? WITH_ALL : WITH_KEY;
+
+	if (cmd == PRR_CMD_DEL_ENTRY)
+		add_entry(_metadata, sk, SHARED, 0x0400, 0x1400,
+			  PRR_ACTION_LOCAL);
+	expect_refused(_metadata, sk,
+		       entry_request(sk, cmd, with & ~without, SHARED,
+				     0x0400, 0x1400, PRR_ACTION_LOCAL),
+		       0, msg, NULL);
+	EXPECT_EQ(cmd == PRR_CMD_DEL_ENTRY ? 1 : 0,
+		  count_entries(_metadata, sk));
+}
+
+FIXTURE_SETUP(prr)
+{
+	struct prr_sock *sk = &self->s;
+	int one = 1;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) {
+		TH_LOG("unshare(CLONE_NEWNET): %s", strerror(errno));
+	}
+	sk->nl = mnl_socket_open(NETLINK_GENERIC);
+	ASSERT_NE(NULL, sk->nl);
+	ASSERT_EQ(0, mnl_socket_bind(sk->nl, 0, MNL_SOCKET_AUTOPID));
+	sk->portid = mnl_socket_get_portid(sk->nl);
+	ASSERT_EQ(0, mnl_socket_setsockopt(sk->nl, NETLINK_EXT_ACK, &one,
+					   sizeof(one)));
+	ASSERT_EQ(0, mnl_socket_setsockopt(sk->nl, NETLINK_CAP_ACK, &one,
+					   sizeof(one)));
+	sk->seq = time(NULL);
+
+	sk->family = resolve_family(_metadata, sk);
+	ASSERT_NE(0, sk->family) {
+		TH_LOG("no family \"%s\" in a new netns: is prr loaded?",
+		       PRR_GENL_NAME);
+	}
+	/* A new namespace starts with an empty table. */
+	ASSERT_EQ(0, count_entries(_metadata, sk));
+}
+
+FIXTURE_TEARDOWN(prr)
+{
+	if (self->s.nl)
+		mnl_socket_close(self->s.nl);
+}
+
+TEST_F(prr, new_missing_addr)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_NEW_ENTRY, WITH_ADDR,
+		      "missing shared address");
+}
+
+TEST_F(prr, new_missing_port_value)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_NEW_ENTRY, WITH_VALUE,
+		      "missing port value");
+}
+
+TEST_F(prr, new_missing_port_mask)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_NEW_ENTRY, WITH_MASK,
+		      "missing port mask");
+}
+
+TEST_F(prr, new_missing_action)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_NEW_ENTRY, WITH_ACTION,
+		      "missing action");
+}
+
+TEST_F(prr, del_missing_addr)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_DEL_ENTRY, WITH_ADDR,
+		      "missing shared address");
+}
+
+TEST_F(prr, del_missing_port_value)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_DEL_ENTRY, WITH_VALUE,
+		      "missing port value");
+}
+
+TEST_F(prr, del_missing_port_mask)
+{
+	struct prr_sock *sk = &self->s;
+
+	check_missing(_metadata, sk, PRR_CMD_DEL_ENTRY, WITH_MASK,
+		      "missing port mask");
+}
+
+TEST_F(prr, addr_too_long)
+{
+	struct prr_sock *sk = &self->s;
+	static const __u8 addr[8] = { 192, 0, 2, 1 };
+	struct nlmsghdr *nlh;
+	const struct nlattr *bad;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL & ~WITH_ADDR,
+			    NULL, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	bad = next_attr(nlh);
+	mnl_attr_put(nlh, PRR_A_ADDR, sizeof(addr), addr);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, port_mask_too_long)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+	const struct nlattr *bad;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL & ~WITH_MASK,
+			    SHARED, 0x0400, 0, PRR_ACTION_LOCAL);
+	bad = next_attr(nlh);
+	mnl_attr_put_u32(nlh, PRR_A_PORT_MASK, 0x1400);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, port_value_string)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+	const struct nlattr *bad;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL & ~WITH_VALUE,
+			    SHARED, 0, 0x1400, PRR_ACTION_LOCAL);
+	bad = next_attr(nlh);
+	mnl_attr_put_strz(nlh, PRR_A_PORT_VALUE, "1024");
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, action_wrong_length)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+	const struct nlattr *bad;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_KEY, SHARED,
+			    0x0400, 0x1400, 0);
+	bad = next_attr(nlh);
+	mnl_attr_put_u32(nlh, PRR_A_ACTION, PRR_ACTION_LOCAL);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, action_out_of_range)
+{
+	struct prr_sock *sk = &self->s;
+	static const __u8 actions[] = { PRR_ACTION_MAX + 1, 255 };
+	struct nlmsghdr *nlh;
+	const struct nlattr *bad;
+	unsigned int i;
+
+	for (i = 0; i < MNL_ARRAY_SIZE(actions); i++) {
+		nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_KEY, SHARED,
+				    0x0400, 0x1400, 0);
+		bad = next_attr(nlh);
+		mnl_attr_put_u8(nlh, PRR_A_ACTION, actions[i]);
+		expect_policy_refused(_metadata, sk, nlh, bad);
+	}
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, unknown_attribute)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+	const struct nlattr *bad;
+
+	/* Valid but for the unknown attribute: must not be ignored. */
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+			    0x0400, 0x1400, PRR_ACTION_LOCAL);
+	bad = next_attr(nlh);
+	mnl_attr_put_u32(nlh, PRR_A_MAX + 1, 0);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, value_outside_mask)
+{
+	struct prr_sock *sk = &self->s;
+
+	expect_refused(_metadata, sk,
+		       entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+				     0x0401, 0x1400, PRR_ACTION_LOCAL),
+		       0, "port value has bits outside the port mask", NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, via_without_next_hop)
+{
+	struct prr_sock *sk = &self->s;
+
+	expect_refused(_metadata, sk,
+		       entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+				     0x0400, 0x1400, PRR_ACTION_VIA),
+		       0, "action via needs a next hop", NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, next_hop_with_local)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+			    0x0400, 0x1400, PRR_ACTION_LOCAL);
+	mnl_attr_put_u32(nlh, PRR_A_VIA, ip(NEXT_HOP));
+	expect_refused(_metadata, sk, nlh, 0,
+		       "next hop only applies to action via", NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, dev_with_drop)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+
+	/* ifindex 1 is lo, present in every namespace. */
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+			    0x0400, 0x1400, PRR_ACTION_DROP);
+	mnl_attr_put_u32(nlh, PRR_A_OIF, 1);
+	expect_refused(_metadata, sk, nlh, 0,
+		       "next hop only applies to action via", NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, unknown_oif)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+			    0x0400, 0x1400, PRR_ACTION_VIA);
+	mnl_attr_put_u32(nlh, PRR_A_VIA, ip(NEXT_HOP));
+	mnl_attr_put_u32(nlh, PRR_A_OIF, 0x7fffffff);
+	expect_refused(_metadata, sk, nlh, ENODEV, "no such device", NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, not_unicast)
+{
+	struct prr_sock *sk = &self->s;
+	static const char *const addrs[] = {
+		"0.0.0.0", "224.0.0.1", "255.255.255.255",
+	};
+	unsigned int i;
+
+	for (i = 0; i < MNL_ARRAY_SIZE(addrs); i++) {
+		TH_LOG("shared address %s", addrs[i]);
+		expect_refused(_metadata, sk,
+			       entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL,
+					     addrs[i], 0x0400, 0x1400,
+					     PRR_ACTION_LOCAL),
+			       0, "shared address must be a unicast address",
+			       NULL);
+	}
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, duplicate_add)
+{
+	struct prr_sock *sk = &self->s;
+	struct answer ans;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	expect_refused(_metadata, sk,
+		       entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+				     0x0400, 0x1400, PRR_ACTION_DROP),
+		       EEXIST, "entry already exists", NULL);
+	/* Still the first entry, not replaced by the second. */
+	EXPECT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	EXPECT_EQ(PRR_ACTION_LOCAL, ans.last.action);
+}
+
+TEST_F(prr, partial_overlap)
+{
+	struct prr_sock *sk = &self->s;
+	struct answer ans;
+
+	/* Ports with bit 10 set and bit 12 clear... */
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	/* ...and ports with bit 11 set: neither set holds the other. */
+	expect_refused(_metadata, sk,
+		       entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+				     0x0800, 0x0800, PRR_ACTION_DROP),
+		       EEXIST, "port set partially overlaps an existing entry",
+		       &ans);
+	EXPECT_EQ((int)sizeof(struct prr_conflict), ans.cookie_len);
+	EXPECT_EQ(ip(SHARED), ans.cookie.addr);
+	EXPECT_EQ(0x0400, ans.cookie.port_value);
+	EXPECT_EQ(0x1400, ans.cookie.port_mask);
+	EXPECT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	EXPECT_EQ(0x0400, ans.last.value);
+	EXPECT_EQ(0x1400, ans.last.mask);
+}
+
+TEST_F(prr, nested_and_disjoint_sets)
+{
+	struct prr_sock *sk = &self->s;
+
+	/* A default, a set inside it, a set disjoint from that one. */
+	add_entry(_metadata, sk, SHARED, 0, 0, PRR_ACTION_DROP);
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	add_entry(_metadata, sk, SHARED, 0x1000, 0x1000, PRR_ACTION_LOCAL);
+	/* The same set on another address is another entry. */
+	add_entry(_metadata, sk, OTHER_SHARED, 0x0400, 0x1400,
+		  PRR_ACTION_LOCAL);
+	EXPECT_EQ(4, count_entries(_metadata, sk));
+	EXPECT_EQ(3, dump_entries(_metadata, sk, SHARED, NULL));
+}
+
+TEST_F(prr, del_absent)
+{
+	struct prr_sock *sk = &self->s;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	/* Same address and value, other mask: not the entry. */
+	expect_refused(_metadata, sk,
+		       entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED,
+				     0x0400, 0x0400, 0),
+		       ENOENT, "no such entry", NULL);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, get_absent)
+{
+	struct prr_sock *sk = &self->s;
+
+	expect_refused(_metadata, sk,
+		       entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY, SHARED,
+				     0x0400, 0x1400, 0),
+		       ENOENT, "no such entry", NULL);
+}
+
+TEST_F(prr, add_show_flush)
+{
+	struct prr_sock *sk = &self->s;
+	struct entry_seen *e;
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+
+	ASSERT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	e = &ans.last;
+	EXPECT_TRUE(e->has[PRR_A_ADDR]);
+	EXPECT_EQ(ip(SHARED), e->addr);
+	EXPECT_TRUE(e->has[PRR_A_PORT_VALUE]);
+	EXPECT_EQ(0x0400, e->value);
+	EXPECT_TRUE(e->has[PRR_A_PORT_MASK]);
+	EXPECT_EQ(0x1400, e->mask);
+	EXPECT_TRUE(e->has[PRR_A_ACTION]);
+	EXPECT_EQ(PRR_ACTION_LOCAL, e->action);
+	EXPECT_FALSE(e->has[PRR_A_VIA]);
+	EXPECT_FALSE(e->has[PRR_A_OIF]);
+	EXPECT_TRUE(e->has[PRR_A_PACKETS]);
+	EXPECT_EQ(0ULL, e->packets);
+	EXPECT_TRUE(e->has[PRR_A_BYTES]);
+	EXPECT_EQ(0ULL, e->bytes);
+
+	/* The doit form of GET answers the same entry. */
+	nlh = entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY, SHARED, 0x0400,
+			    0x1400, 0);
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	EXPECT_EQ(0, ans.error);
+	EXPECT_EQ(1, ans.replies);
+	EXPECT_EQ(ip(SHARED), e->addr);
+	EXPECT_EQ(0x0400, e->value);
+	EXPECT_EQ(0x1400, e->mask);
+	EXPECT_EQ(PRR_ACTION_LOCAL, e->action);
+
+	expect_ok(_metadata, sk, request(sk, PRR_CMD_FLUSH, NLM_F_ACK));
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, del_existing)
+{
+	struct prr_sock *sk = &self->s;
+	struct answer ans;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	add_entry(_metadata, sk, SHARED, 0x1000, 0x1000, PRR_ACTION_DROP);
+	expect_ok(_metadata, sk,
+		  entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED,
+				0x0400, 0x1400, 0));
+	ASSERT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	EXPECT_EQ(0x1000, ans.last.value);
+	EXPECT_EQ(0x1000, ans.last.mask);
+}
+
+TEST_F(prr, flush_one_address)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	add_entry(_metadata, sk, OTHER_SHARED, 0x0400, 0x1400,
+		  PRR_ACTION_LOCAL);
+	nlh = request(sk, PRR_CMD_FLUSH, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, PRR_A_ADDR, ip(SHARED));
+	expect_ok(_metadata, sk, nlh);
+	ASSERT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	EXPECT_EQ(ip(OTHER_SHARED), ans.last.addr);
+}
+
+TEST_F(prr, command_above_max)
+{
+	struct prr_sock *sk = &self->s;
+	struct answer ans;
+
+	ASSERT_EQ(0, talk(sk, request(sk, PRR_CMD_MAX + 1, NLM_F_ACK),
+			  entry_cb, &ans));
+	EXPECT_EQ(EOPNOTSUPP, ans.error);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prrctl: generic netlink plumbing on top of libmnl.
+ *
+ * Every request is answered by data messages followed by an ack, an error
+ * or the end of a dump.  The control messages are handled here, so that the
+ * kernel's extended ack (message, cookie) is kept for prr_nl_report().
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "genl.h"
+
+/* The kernel never builds a dump message larger than 32 KiB. */
+#define PRR_NL_RX_SIZE		32768
+#define PRR_NL_TX_SIZE		1024
+#define PRR_NL_DUMP_TRIES	5
+
+struct prr_nl_run {
+	struct prr_nl *nl;
+	mnl_cb_t cb;
+	void *data;
+};
+
+static int prr_nl_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct prr_nl_run *run = data;
+
+	return run->cb ? run->cb(nlh, run->data) : MNL_CB_OK;
+}
+
+static int prr_nl_extack_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct prr_nl_run *run = data;
+	struct prr_nl_err *err = &run->nl->err;
+
+	switch (mnl_attr_get_type(attr)) {
+	case NLMSGERR_ATTR_MSG:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0)
+			break;
+		snprintf(err->msg, sizeof(err->msg), "%s",
+			 mnl_attr_get_str(attr));
+		break;
+	case NLMSGERR_ATTR_COOKIE:
+		if (mnl_attr_get_payload_len(attr) != sizeof(err->conflict))
+			break;
+		memcpy(&err->conflict, mnl_attr_get_payload(attr),
+		       sizeof(err->conflict));
+		err->has_conflict = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* Parses the extack TLVs that start offset bytes into the payload. */
+static void prr_nl_parse_extack(const struct nlmsghdr *nlh, size_t offset,
+				struct prr_nl_run *run)
+{
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (offset > mnl_nlmsg_get_payload_len(nlh))
+		return;
+	mnl_attr_parse(nlh, offset, prr_nl_extack_attr_cb, run);
+}
+
+/* Records a kernel error and makes mnl_cb_run2() return it. */
+static int prr_nl_fail(struct prr_nl_run *run, int error)
+{
+	run->nl->err.code = error;
+	errno = error;
+	return MNL_CB_ERROR;
+}
+
+static int prr_nl_error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct prr_nl_run *run = data;
+	struct prr_nl *nl = run->nl;
+	size_t offset = sizeof(*e);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	/* Without NETLINK_CAP_ACK the request follows, then the TLVs. */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		offset = sizeof(e->error) + MNL_ALIGN(e->msg.nlmsg_len);
+	prr_nl_parse_extack(nlh, offset, run);
+
+	if (e->error == 0) {
+		/* An ack; a message on it is a warning. */
+		snprintf(nl->warning, sizeof(nl->warning), "%s", nl->err.msg);
+		memset(&nl->err, 0, sizeof(nl->err));
+		return MNL_CB_STOP;
+	}
+	return prr_nl_fail(run, e->error < 0 ? -e->error : e->error);
+}
+
+static int prr_nl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct prr_nl_run *run = data;
+	int error = 0;
+
+	/* A dump that failed half-way ends with its errno (and extack). */
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(error))
+		memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+	if (error >= 0)
+		return MNL_CB_STOP;
+	prr_nl_parse_extack(nlh, sizeof(error), run);
+	return prr_nl_fail(run, -error);
+}
+
+/* mnl_cb_run2() skips control messages without a callback (NOOP...). */
+static mnl_cb_t prr_nl_ctl_cb[NLMSG_MIN_TYPE] = {
+	[NLMSG_ERROR]	= prr_nl_error_cb,
+	[NLMSG_DONE]	= prr_nl_done_cb,
+};
+
+int prr_nl_exchange(struct prr_nl *nl, struct nlmsghdr *req,
+		    mnl_cb_t cb, void *data)
+{
+	struct prr_nl_run run = { .nl = nl, .cb = cb, .data = data };
+	ssize_t len;
+	int ret;
+
+	memset(&nl->err, 0, sizeof(nl->err));
+	nl->warning[0] = '\0';
+
+	if (mnl_socket_sendto(nl->sock, req, req->nlmsg_len) < 0)
+		return -errno;
+	do {
+		len = mnl_socket_recvfrom(nl->sock, nl->rx, PRR_NL_RX_SIZE);
+		if (len < 0)
+			return -errno;
+		errno = 0;
+		ret = mnl_cb_run2(nl->rx, len, req->nlmsg_seq, nl->portid,
+				  prr_nl_data_cb, &run, prr_nl_ctl_cb,
+				  MNL_ARRAY_SIZE(prr_nl_ctl_cb));
+	} while (ret > MNL_CB_STOP);
+
+	if (ret == MNL_CB_ERROR) {
+		if (nl->err.code)
+			return -nl->err.code;
+		return errno ? -errno : -EPROTO;
+	}
+	return 0;
+}
+
+struct nlmsghdr *prr_nl_request(struct prr_nl *nl, __u8 cmd, __u16 flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->tx);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = nl->family;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = ++nl->seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = PRR_GENL_VERSION;
+	return nlh;
+}
+
+static int prr_nl_family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *attr;
+	__u16 *family = data;
+
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != CTRL_ATTR_FAMILY_ID)
+			continue;
+		if (mnl_attr_validate(attr, MNL_TYPE_U16) < 0)
+			continue;
+		*family = mnl_attr_get_u16(attr);
+	}
+	return MNL_CB_OK;
+}
+
+static int prr_nl_resolve_family(struct prr_nl *nl)
+{
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	__u16 family = 0;
+	int ret;
+
+	nlh = mnl_nlmsg_put_header(nl->tx);
+	nlh->nlmsg_type = GENL_ID_CTRL;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++nl->seq;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = CTRL_CMD_GETFAMILY;
+	genl->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, PRR_GENL_NAME);
+
+	ret = prr_nl_exchange(nl, nlh, prr_nl_family_cb, &family);
+	if (ret == -ENOENT) {
+		nl->no_family = true;
+		return ret;
+	}
+	if (ret)
+		return ret;
+	if (!family) {
+		nl->err.code = EBADMSG;
+		return -EBADMSG;
+	}
+	nl->family = family;
+	return 0;
+}
+
+int prr_nl_open(struct prr_nl *nl)
+{
+	int one = 1;
+	int ret;
+
+	memset(nl, 0, sizeof(*nl));
+	nl->rx = malloc(PRR_NL_RX_SIZE);
+	nl->tx = calloc(1, PRR_NL_TX_SIZE);
+	if (!nl->rx || !nl->tx) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	nl->sock = mnl_socket_open(NETLINK_GENERIC);
+	if (!nl->sock) {
+		ret = -errno;
+		goto fail;
+	}
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = time(NULL);
+	/* Best effort: without them errors merely lose their detail. */
+	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+
+	ret = prr_nl_resolve_family(nl);
+	if (ret)
+		goto fail;
+	return 0;
+
+fail:
+	prr_nl_close(nl);
+	return ret;
+}
+
+void prr_nl_close(struct prr_nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+	free(nl->rx);
+	nl->rx = NULL;
+	free(nl->tx);
+	nl->tx = NULL;
+}
+
+int prr_nl_dump(struct prr_nl *nl, __u8 cmd, mnl_cb_t cb,
+		void (*reset)(void *data), void *data)
+{
+	struct nlmsghdr *nlh;
+	int tries, ret;
+
+	for (tries = 1; ; tries++) {
+		nlh = prr_nl_request(nl, cmd, NLM_F_DUMP);
+		ret = prr_nl_exchange(nl, nlh, cb, data);
+		/* libmnl reports NLM_F_DUMP_INTR as EINTR. */
+		if (ret != -EINTR || nl->err.code)
+			return ret;
+		reset(data);
+		if (tries == PRR_NL_DUMP_TRIES)
+			break;
+		/* A new socket leaves the rest of the old dump behind. */
+		prr_nl_close(nl);
+		ret = prr_nl_open(nl);
+		if (ret)
+			return ret;
+	}
+	nl->err.code = EAGAIN;
+	snprintf(nl->err.msg, sizeof(nl->err.msg),
+		 "the table kept changing during the dump, try again");
+	return -EAGAIN;
+}
+
+/* Removes a trailing full stop; prr_nl_report() adds its own. */
+static void prr_nl_strip_stop(char *msg)
+{
+	size_t len = strlen(msg);
+
+	if (len && msg[len - 1] == '.')
+		msg[len - 1] = '\0';
+}
+
+void prr_nl_report(const struct prr_nl *nl, int rc)
+{
+	const struct prr_nl_err *err = &nl->err;
+	char addr[INET_ADDRSTRLEN] = "?";
+	char msg[sizeof(err->msg)];
+
+	if (err->msg[0]) {
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+	} else if (!err->code && rc == -EBADMSG) {
+		snprintf(msg, sizeof(msg), "malformed reply from the kernel");
+	} else {
+		snprintf(msg, sizeof(msg), "%s",
+			 strerror(err->code ? err->code : -rc));
+	}
+	prr_nl_strip_stop(msg);
+
+	if (!err->has_conflict) {
+		fprintf(stderr, "Error: %s.\n", msg);
+		return;
+	}
+	inet_ntop(AF_INET, &err->conflict.addr, addr, sizeof(addr));
+	fprintf(stderr, "Error: %s: %s port-value 0x%04x port-mask 0x%04x.\n",
+		msg, addr, err->conflict.port_value, err->conflict.port_mask);
+}

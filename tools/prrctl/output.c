@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prrctl: text and JSON output of show and stats.
+ *
+ * The text form of an entry is the add-cpe grammar followed by its
+ * counters, so that a line can be pasted back into "prrctl add-cpe".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <json-c/json.h>
+
+#include "prrctl.h"
+
+static const char *const action_names[PRR_ACTION_MAX + 1] = {
+	[PRR_ACTION_VIA]	= "via",
+	[PRR_ACTION_LOCAL]	= "local",
+	[PRR_ACTION_DROP]	= "drop",
+};
+
+/* Also the JSON keys of "prrctl -j stats". */
+static const char *const stat_names[PRR_STATS_A_MAX + 1] = {
+	[PRR_STATS_A_FORWARDED]		= "forwarded",
+	[PRR_STATS_A_LOCAL]		= "local",
+	[PRR_STATS_A_DROP_NO_ENTRY]	= "drop_no_entry",
+	[PRR_STATS_A_DROP_NO_PORT]	= "drop_no_port",
+	[PRR_STATS_A_DROP_MALFORMED]	= "drop_malformed",
+	[PRR_STATS_A_DROP_UNREACHABLE]	= "drop_unreachable",
+	[PRR_STATS_A_DROP_POLICY]	= "drop_policy",
+};
+
+static const char *action_name(__u8 action)
+{
+	if (action > PRR_ACTION_MAX || !action_names[action])
+		return NULL;
+	return action_names[action];
+}
+
+/* The interface name, or "if<index>" when it is gone meanwhile. */
+static const char *dev_name(__u32 oif, char *buf)
+{
+	if (!if_indextoname(oif, buf))
+		snprintf(buf, IF_NAMESIZE, "if%u", oif);
+	return buf;
+}
+
+static void print_entry_text(const struct prr_entry *e)
+{
+	char addr[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
+	const char *action = action_name(e->action);
+	char dev[IF_NAMESIZE];
+
+	inet_ntop(AF_INET, &e->addr, addr, sizeof(addr));
+	printf("%s port-value 0x%04x port-mask 0x%04x", addr, e->port_value,
+	       e->port_mask);
+	if (action)
+		printf(" %s", action);
+	else
+		printf(" action %u", e->action);
+	if (e->has_via) {
+		inet_ntop(AF_INET, &e->via, via, sizeof(via));
+		printf(" %s%s", action ? "" : "via ", via);
+	}
+	if (e->has_oif)
+		printf(" dev %s", dev_name(e->oif, dev));
+	printf(" packets %llu bytes %llu\n", e->packets, e->bytes);
+}
+
+/* Adds key to obj; a NULL value (allocation failure aside) means null. */
+static bool json_add(struct json_object *obj, const char *key,
+		     struct json_object *val, bool is_null)
+{
+	if (!val && !is_null)
+		return false;
+	return json_object_object_add(obj, key, val) == 0;
+}
+
+static struct json_object *json_string_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *entry_json(const struct prr_entry *e)
+{
+	char addr[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
+	const char *action = action_name(e->action);
+	struct json_object *obj = json_object_new_object();
+	char dev[IF_NAMESIZE];
+	bool ok;
+
+	if (!obj)
+		return NULL;
+	inet_ntop(AF_INET, &e->addr, addr, sizeof(addr));
+	if (e->has_via)
+		inet_ntop(AF_INET, &e->via, via, sizeof(via));
+
+	ok = json_add(obj, "addr", json_object_new_string(addr), false) &&
+	     json_add(obj, "port_value", json_object_new_int(e->port_value),
+		      false) &&
+	     json_add(obj, "port_mask", json_object_new_int(e->port_mask),
+		      false) &&
+	     json_add(obj, "action",
+		      json_object_new_string(action ? action : "unknown"),
+		      false) &&
+	     json_add(obj, "via", json_string_or_null(e->has_via ? via : NULL),
+		      !e->has_via) &&
+	     json_add(obj, "dev",
+		      json_string_or_null(e->has_oif ?
+					  dev_name(e->oif, dev) : NULL),
+		      !e->has_oif) &&
+	     json_add(obj, "packets", json_object_new_uint64(e->packets),
+		      false) &&
+	     json_add(obj, "bytes", json_object_new_uint64(e->bytes), false);
+	if (!ok) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+static int print_json(struct json_object *obj)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+	const char *s;
+
+	if (opts.pretty)
+		flags |= JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
+	s = json_object_to_json_string_ext(obj, flags);
+	if (!s) {
+		json_object_put(obj);
+		fprintf(stderr, "prrctl: out of memory\n");
+		return -ENOMEM;
+	}
+	printf("%s\n", s);
+	json_object_put(obj);
+	return 0;
+}
+
+static int print_entries_json(const struct prr_entries *entries)
+{
+	struct json_object *arr = json_object_new_array();
+	struct json_object *obj;
+	size_t i;
+
+	if (!arr)
+		goto nomem;
+	for (i = 0; i < entries->n; i++) {
+		obj = entry_json(&entries->v[i]);
+		if (!obj || json_object_array_add(arr, obj)) {
+			json_object_put(obj);
+			json_object_put(arr);
+			goto nomem;
+		}
+	}
+	return print_json(arr);
+
+nomem:
+	fprintf(stderr, "prrctl: out of memory\n");
+	return -ENOMEM;
+}
+
+int print_entries(const struct prr_entries *entries)
+{
+	size_t i;
+
+	if (opts.json)
+		return print_entries_json(entries);
+	for (i = 0; i < entries->n; i++)
+		print_entry_text(&entries->v[i]);
+	return 0;
+}
+
+static int print_stats_json(const struct prr_stats *stats)
+{
+	struct json_object *obj = json_object_new_object();
+	unsigned int i;
+
+	if (!obj)
+		goto nomem;
+	for (i = 0; i <= PRR_STATS_A_MAX; i++) {
+		if (!stats->present[i] || !stat_names[i])
+			continue;
+		if (!json_add(obj, stat_names[i],
+			      json_object_new_uint64(stats->val[i]), false)) {
+			json_object_put(obj);
+			goto nomem;
+		}
+	}
+	return print_json(obj);
+
+nomem:
+	fprintf(stderr, "prrctl: out of memory\n");
+	return -ENOMEM;
+}
+
+int print_stats(const struct prr_stats *stats)
+{
+	unsigned int i;
+
+	if (opts.json)
+		return print_stats_json(stats);
+	for (i = 0; i <= PRR_STATS_A_MAX; i++) {
+		if (stats->present[i] && stat_names[i])
+			printf("%s %llu\n", stat_names[i], stats->val[i]);
+	}
+	return 0;
+}

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prrctl: configure prr, the Port Range Router (RFC 6346 "A+P"), over
+ * generic netlink.  Global options, network namespace, dispatch and help.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "prrctl.h"
+
+#ifndef PRRCTL_VERSION
+#define PRRCTL_VERSION "unknown"
+#endif
+
+#define NETNS_RUN_DIR "/run/netns"
+
+struct prrctl_opts opts;
+
+static int cmd_help(int argc, char **argv);
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "add-cpe",	cmd_add_cpe },
+	{ "del-cpe",	cmd_del_cpe },
+	{ "show",	cmd_show },
+	{ "stats",	cmd_stats },
+	{ "flush",	cmd_flush },
+	{ "help",	cmd_help },
+};
+
+static const char help_text[] =
+	"Usage: prrctl [OPTIONS] COMMAND\n"
+	"\n"
+	"Configure prr, the Port Range Router (RFC 6346 A+P).\n"
+	"\n"
+	"Commands:\n"
+	"  add-cpe ADDR port-value V port-mask M via GW [dev IFNAME]\n"
+	"      forward packets to ADDR with a port in (V,M) to next hop GW\n"
+	"  add-cpe ADDR port-value V port-mask M local|drop\n"
+	"      leave such packets to the local stack, or drop them\n"
+	"  del-cpe ADDR port-value V port-mask M\n"
+	"      remove the entry of exactly this address and port set\n"
+	"  show\n"
+	"      list the entries with their packet and byte counters\n"
+	"  stats\n"
+	"      print the counters of the network namespace\n"
+	"  flush\n"
+	"      remove every entry of the network namespace\n"
+	"  help\n"
+	"      print this help\n"
+	"\n"
+	"Options:\n"
+	"  -j, -json          JSON output of show and stats\n"
+	"  -p, -pretty        indent the JSON output\n"
+	"  -n, -netns NETNS   run in the network namespace " NETNS_RUN_DIR "/NETNS\n"
+	"  -V, -Version       print the version\n"
+	"  -h, -help          print this help\n"
+	"\n"
+	"ADDR and GW are IPv4 addresses; V and M are 16-bit numbers, decimal or\n"
+	"0x hex.  A port p belongs to the port set (V,M) iff (p & M) == V\n"
+	"(RFC 6431); mask bits need not be contiguous.  Port sets of one address\n"
+	"may nest (the one with most mask bits wins) but not partially overlap.\n"
+	"\n"
+	"Exit status: 0 success, 1 the request failed (kernel error, or the prr\n"
+	"module is not loaded), 2 usage error.\n";
+
+int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("prrctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	if (argc > 0)
+		return usage_error("unexpected argument \"%s\"", argv[0]);
+	fputs(help_text, stdout);
+	return EXIT_OK;
+}
+
+/* Enters the namespace that "ip netns add NAME" created. */
+static int enter_netns(const char *name)
+{
+	char path[sizeof(NETNS_RUN_DIR) + 256];
+	int fd, ret;
+
+	if (!name[0] || strchr(name, '/') || !strcmp(name, ".") ||
+	    !strcmp(name, "..") || strlen(name) > 255)
+		return usage_error("invalid network namespace name \"%s\"",
+				   name);
+	snprintf(path, sizeof(path), "%s/%s", NETNS_RUN_DIR, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return usage_error("no such network namespace \"%s\"",
+					   name);
+		fprintf(stderr, "prrctl: cannot open %s: %s\n", path,
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	ret = setns(fd, CLONE_NEWNET);
+	if (ret)
+		fprintf(stderr, "prrctl: cannot enter network namespace \"%s\": %s\n",
+			name, strerror(errno));
+	close(fd);
+	return ret ? EXIT_FAIL : EXIT_OK;
+}
+
+static bool is_opt(const char *arg, const char *short_form,
+		   const char *long_form)
+{
+	/* iproute2 style: -j, -json and also --json. */
+	if (!strcmp(arg, short_form) || !strcmp(arg, long_form))
+		return true;
+	return arg[0] == '-' && arg[1] == '-' && !strcmp(arg + 1, long_form);
+}
+
+#define OPTS_CONTINUE (-1)
+
+/*
+ * Parses the options before the command into opts and *next, the index of
+ * the command.  Returns OPTS_CONTINUE, or the exit status when done (help,
+ * version, usage error).
+ */
+static int parse_opts(int argc, char **argv, int *next)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i];
+
+		if (is_opt(arg, "-j", "-json")) {
+			opts.json = true;
+		} else if (is_opt(arg, "-p", "-pretty")) {
+			opts.pretty = true;
+		} else if (is_opt(arg, "-n", "-netns")) {
+			if (++i == argc)
+				return usage_error("\"%s\" needs a network namespace name",
+						   arg);
+			opts.netns = argv[i];
+		} else if (is_opt(arg, "-h", "-help")) {
+			return cmd_help(0, NULL);
+		} else if (is_opt(arg, "-V", "-Version") ||
+			   !strcmp(arg, "--version")) {
+			printf("prrctl %s\n", PRRCTL_VERSION);
+			return EXIT_OK;
+		} else {
+			return usage_error("unknown option \"%s\", try \"prrctl help\"",
+					   arg);
+		}
+	}
+	*next = i;
+	return OPTS_CONTINUE;
+}
+
+static int run(int argc, char **argv)
+{
+	const char *name;
+	int next = 0, ret;
+	size_t i;
+
+	ret = parse_opts(argc, argv, &next);
+	if (ret != OPTS_CONTINUE)
+		return ret;
+	if (next == argc)
+		return usage_error("missing command, try \"prrctl help\"");
+	argv += next;
+	argc -= next;
+	name = argv[0];
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		if (opts.netns && commands[i].fn != cmd_help) {
+			ret = enter_netns(opts.netns);
+			if (ret)
+				return ret;
+		}
+		return commands[i].fn(argc - 1, argv + 1);
+	}
+	return usage_error("unknown command \"%s\", try \"prrctl help\"", name);
+}
+
+int main(int argc, char **argv)
+{
+	int ret = run(argc, argv);
+
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "prrctl: cannot write output: %s\n",
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	return ret;
+}

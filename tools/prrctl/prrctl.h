@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * prrctl: declarations shared by the command, netlink and output code.
+ */
+#ifndef PRRCTL_H
+#define PRRCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <linux/types.h>
+#include <linux/prr.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit status: success, request failed (kernel or system), bad usage. */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* Global options, set in main() before a command runs. */
+struct prrctl_opts {
+	bool json;
+	bool pretty;
+	const char *netns;
+};
+
+extern struct prrctl_opts opts;
+
+/* One entry of the table as read back from the kernel. */
+struct prr_entry {
+	struct in_addr addr;
+	__u16 port_value;
+	__u16 port_mask;
+	__u8 action;
+	bool has_via;
+	struct in_addr via;
+	bool has_oif;
+	__u32 oif;
+	__u64 packets;
+	__u64 bytes;
+};
+
+struct prr_entries {
+	struct prr_entry *v;
+	size_t n;
+	size_t cap;
+};
+
+/* Namespace counters; only those the kernel reported are present. */
+struct prr_stats {
+	bool replied;
+	bool present[PRR_STATS_A_MAX + 1];
+	__u64 val[PRR_STATS_A_MAX + 1];
+};
+
+/* Prints "prrctl: <message>" on stderr and returns EXIT_USAGE. */
+int usage_error(const char *fmt, ...);
+
+/* Subcommands; argv holds the words after the command name. */
+int cmd_add_cpe(int argc, char **argv);
+int cmd_del_cpe(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_flush(int argc, char **argv);
+
+/* Output on stdout, text or JSON as chosen by opts; 0 or -errno. */
+int print_entries(const struct prr_entries *entries);
+int print_stats(const struct prr_stats *stats);
+
+#endif /* PRRCTL_H */
