@@ -286,12 +286,9 @@ static struct nlmsghdr *entry_request(struct prr_sock *sk, __u8 cmd,
 				      unsigned int with, const char *addr,
 				      __u16 value, __u16 mask, __u8 action)
 {
-	__u16 flags = NLM_F_ACK;
 	struct nlmsghdr *nlh;
 
-	if (cmd == PRR_CMD_NEW_ENTRY)
-		flags |= NLM_F_CREATE | NLM_F_EXCL;
-	nlh = request(sk, cmd, flags);
+	nlh = request(sk, cmd, NLM_F_ACK);
 	if (with & WITH_ADDR)
 		mnl_attr_put_u32(nlh, PRR_A_ADDR, ip(addr));
 	if (with & WITH_VALUE)

@@ -213,8 +213,8 @@ int cmd_add_cpe(int argc, char **argv)
 	if (ret)
 		return ret;
 
-	nlh = prr_nl_request(&nl, PRR_CMD_NEW_ENTRY,
-			     NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+	/* Generic netlink admits no NLM_F_CREATE/EXCL: adding never replaces. */
+	nlh = prr_nl_request(&nl, PRR_CMD_NEW_ENTRY, NLM_F_ACK);
 	put_entry_key(nlh, &e);
 	mnl_attr_put_u8(nlh, PRR_A_ACTION, e.action);
 	if (e.action == PRR_ACTION_VIA)
