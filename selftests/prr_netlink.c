@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -854,6 +856,154 @@ TEST_F(prr, command_above_max)
 	ASSERT_EQ(0, talk(sk, request(sk, PRR_CMD_MAX + 1, NLM_F_ACK),
 			  entry_cb, &ans));
 	EXPECT_EQ(EOPNOTSUPP, ans.error);
+}
+
+/* Opens a second socket on "prr" (the family id is the caller's). */
+static void open_sock(struct __test_metadata *_metadata, struct prr_sock *sk,
+		      __u16 family)
+{
+	int one = 1;
+
+	sk->nl = mnl_socket_open(NETLINK_GENERIC);
+	ASSERT_NE(NULL, sk->nl);
+	ASSERT_EQ(0, mnl_socket_bind(sk->nl, 0, MNL_SOCKET_AUTOPID));
+	sk->portid = mnl_socket_get_portid(sk->nl);
+	ASSERT_EQ(0, mnl_socket_setsockopt(sk->nl, NETLINK_EXT_ACK, &one,
+					   sizeof(one)));
+	sk->seq = 1;
+	sk->family = family;
+}
+
+#define CHURN_WINDOW	1500
+#define CHURN_VALUES	4096	/* mask 0xfff0: values v << 4 */
+#define CHURN_DUMPS	300
+
+/* Keeps entries [lo, lo + CHURN_WINDOW) present while sliding lo. */
+static void churn(struct __test_metadata *_metadata, __u16 family)
+{
+	static struct prr_sock sk;
+	struct timespec end, now;
+	struct nlmsghdr *nlh;
+	struct answer ans;
+	unsigned int lo;
+
+	open_sock(_metadata, &sk, family);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += 4;
+	for (lo = 0;; lo++) {
+		nlh = entry_request(&sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+				    ((lo + CHURN_WINDOW) % CHURN_VALUES) << 4,
+				    0xfff0, PRR_ACTION_LOCAL);
+		ASSERT_EQ(0, talk(&sk, nlh, entry_cb, &ans));
+		ASSERT_EQ(0, ans.error);
+		nlh = entry_request(&sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED,
+				    (lo % CHURN_VALUES) << 4, 0xfff0, 0);
+		ASSERT_EQ(0, talk(&sk, nlh, entry_cb, &ans));
+		ASSERT_EQ(0, ans.error);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec > end.tv_nsec))
+			break;
+	}
+	mnl_socket_close(sk.nl);
+}
+
+/* One dump, in messages of at most 4 KiB so that it takes many rounds. */
+struct dump_view {
+	unsigned char seen[CHURN_VALUES];
+	unsigned int entries, dups;
+	bool interrupted;
+};
+
+static void churn_entry(struct dump_view *v, const struct nlmsghdr *nlh)
+{
+	const struct nlattr *attr;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		v->interrupted = true;
+	mnl_attr_for_each(attr, nlh, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(attr) != PRR_A_PORT_VALUE)
+			continue;
+		if (v->seen[(mnl_attr_get_u16(attr) >> 4) % CHURN_VALUES]++)
+			v->dups++;
+		v->entries++;
+	}
+}
+
+/*
+ * Parsed by hand: libmnl stops at the first NLM_F_DUMP_INTR message, and
+ * the rest of the dump (up to NLMSG_DONE) must still be read.
+ */
+static void dump_small(struct __test_metadata *_metadata, struct prr_sock *sk,
+		       struct dump_view *v)
+{
+	struct nlmsghdr *nlh = request(sk, PRR_CMD_GET_ENTRY, NLM_F_DUMP);
+	union { char b[4096]; __u32 align; } buf;
+	const struct nlmsghdr *m;
+	bool done = false;
+	int len;
+
+	memset(v, 0, sizeof(*v));
+	ASSERT_LT(0, mnl_socket_sendto(sk->nl, nlh, nlh->nlmsg_len));
+	while (!done) {
+		len = mnl_socket_recvfrom(sk->nl, buf.b, sizeof(buf.b));
+		ASSERT_LT(0, len);
+		for (m = (void *)buf.b; mnl_nlmsg_ok(m, len);
+		     m = mnl_nlmsg_next(m, &len)) {
+			ASSERT_NE(NLMSG_ERROR, m->nlmsg_type);
+			if (m->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			churn_entry(v, m);
+		}
+	}
+}
+
+/*
+ * A dump racing with changes must either be consistent or say it may not
+ * be (NLM_F_DUMP_INTR), so that a tool can retry: while a writer keeps the
+ * table at CHURN_WINDOW or CHURN_WINDOW + 1 entries, every dump without the
+ * flag holds one of those counts and no entry twice.
+ */
+TEST_F(prr, dump_consistent_under_churn)
+{
+	struct prr_sock *sk = &self->s, dumper;
+	unsigned int i, clean = 0, flagged = 0;
+	struct dump_view v;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < CHURN_WINDOW; i++)
+		add_entry(_metadata, sk, SHARED, i << 4, 0xfff0,
+			  PRR_ACTION_LOCAL);
+	open_sock(_metadata, &dumper, sk->family);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		churn(_metadata, sk->family);
+		_exit(_metadata->passed ? 0 : 1);
+	}
+	for (i = 0; i < CHURN_DUMPS && !waitpid(pid, &status, WNOHANG); i++) {
+		dump_small(_metadata, &dumper, &v);
+		if (v.interrupted) {
+			flagged++;
+			continue;
+		}
+		clean++;
+		EXPECT_EQ(0u, v.dups);
+		EXPECT_TRUE(v.entries == CHURN_WINDOW ||
+			    v.entries == CHURN_WINDOW + 1) {
+			TH_LOG("unflagged dump of %u entries", v.entries);
+		}
+	}
+	if (i == CHURN_DUMPS)
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	TH_LOG("%u dumps: %u consistent, %u flagged interrupted", i, clean,
+	       flagged);
+	EXPECT_LT(0u, flagged + clean);
+	mnl_socket_close(dumper.nl);
 }
 
 TEST_HARNESS_MAIN
