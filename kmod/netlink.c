@@ -106,7 +106,7 @@ static int prr_nl_new_entry(struct sk_buff *skb, struct genl_info *info)
 	spec.via = nla_get_in_addr(attrs[PRR_A_VIA]);
 	if (attrs[PRR_A_OIF])
 		spec.oif = nla_get_u32(attrs[PRR_A_OIF]);
-	err = prr_nexthop_resolve(net, spec.via, &spec.oif, info->extack);
+	err = prr_nexthop_validate(net, spec.via, spec.oif, info->extack);
 	if (err) {
 		NL_SET_BAD_ATTR(info->extack, attrs[PRR_A_VIA]);
 		return err;
@@ -141,8 +141,9 @@ static int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
 	    nla_put_u64_64bit(skb, PRR_A_PACKETS, packets, PRR_A_PAD) ||
 	    nla_put_u64_64bit(skb, PRR_A_BYTES, bytes, PRR_A_PAD))
 		return -EMSGSIZE;
-	if (r->nh && (nla_put_in_addr(skb, PRR_A_VIA, r->nh->gw) ||
-		      nla_put_u32(skb, PRR_A_OIF, r->nh->oif)))
+	if (r->nh && nla_put_in_addr(skb, PRR_A_VIA, r->nh->gw))
+		return -EMSGSIZE;
+	if (r->nh && r->nh->oif && nla_put_u32(skb, PRR_A_OIF, r->nh->oif))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -44,7 +44,7 @@ struct prr_rule_spec {
 	struct prr_entry ent;
 	u8 action;
 	__be32 via;
-	int oif;			/* 0: the device the route to via uses */
+	int oif;			/* 0: whichever device reaches via */
 };
 
 struct prr_net {

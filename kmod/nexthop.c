@@ -62,26 +62,26 @@ static enum prr_nh_state prr_nexthop_lookup(struct net *net, __be32 gw,
 }
 
 /*
- * Control path: checks that @gw is a directly connected gateway (on device
- * *@oif when non-zero) and sets *@oif to its device.
+ * Control path: checks that @gw is a directly connected gateway, on device
+ * @oif when non-zero.
  */
-int prr_nexthop_resolve(struct net *net, __be32 gw, int *oif,
-			struct netlink_ext_ack *extack)
+int prr_nexthop_validate(struct net *net, __be32 gw, int oif,
+			 struct netlink_ext_ack *extack)
 {
 	enum prr_nh_state state;
-	int given = *oif;
+	int found = oif;
 
 	if (!prr_ipv4_unicast(gw)) {
 		NL_SET_ERR_MSG(extack, "next hop must be a unicast address");
 		return -EINVAL;
 	}
 	rcu_read_lock();
-	if (given && !dev_get_by_index_rcu(net, given)) {
+	if (oif && !dev_get_by_index_rcu(net, oif)) {
 		rcu_read_unlock();
 		NL_SET_ERR_MSG(extack, "no such device");
 		return -ENODEV;
 	}
-	state = prr_nexthop_lookup(net, gw, oif);
+	state = prr_nexthop_lookup(net, gw, &found);
 	rcu_read_unlock();
 
 	switch (state) {
@@ -91,7 +91,7 @@ int prr_nexthop_resolve(struct net *net, __be32 gw, int *oif,
 		NL_SET_ERR_MSG(extack, "next hop is a local address");
 		return -EINVAL;
 	default:
-		if (given)
+		if (oif)
 			NL_SET_ERR_MSG(extack,
 				       "next hop is not reachable through that device");
 		else

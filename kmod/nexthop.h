@@ -15,14 +15,14 @@ struct prr_net;
 struct prr_nexthop {
 	struct list_head list;		/* in prr_net.nexthops */
 	__be32 gw;
-	int oif;
+	int oif;			/* 0: the device the FIB picks */
 	unsigned int users;		/* rules using it; under prr_net.lock */
 	struct rtable __rcu *rt;	/* cached route to gw, or NULL */
 	struct rcu_head rcu;
 };
 
-int prr_nexthop_resolve(struct net *net, __be32 gw, int *oif,
-			struct netlink_ext_ack *extack);
+int prr_nexthop_validate(struct net *net, __be32 gw, int oif,
+			 struct netlink_ext_ack *extack);
 struct prr_nexthop *prr_nexthop_get(struct prr_net *pn, __be32 gw, int oif);
 void prr_nexthop_put(struct prr_net *pn, struct prr_nexthop *nh);
 unsigned int prr_nexthop_forward(struct prr_net *pn, struct prr_nexthop *nh,
