@@ -77,7 +77,7 @@ dkms-uninstall:
 	-dkms remove prr/$(VERSION) --all
 	rm -rf /usr/src/prr-$(VERSION)
 
-test: all unit dkms-install
+test: all dkms-install
 	selftests/run-all.sh
 
 demo: all dkms-install
