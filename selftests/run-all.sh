@@ -6,7 +6,9 @@
 #
 #   1. suite "host-unit": the userspace unit tests (make -s -C tests/unit run),
 #      when tests/unit/Makefile exists;
-#   2. one suite per kernel release with headers (/lib/modules/*/build) and an
+#   2. suite "host-static": make checkpatch (--strict) and make sparse (C=2,
+#      against every kernel with headers), one test each;
+#   3. one suite per kernel release with headers (/lib/modules/*/build) and an
 #      image (/boot/vmlinuz-*): selftests/vm/run.sh KREL selftests/guest-run.sh,
 #      whose KTAP the guest writes to build/vm/KREL/results.ktap.  A 6.1 and a
 #      6.12 release are required.
@@ -129,6 +131,28 @@ run_host_unit()
 	make -s -C "$REPO/tests/unit" run > "$out" 2>&1 || rc=$?
 	diag "host-unit: $((SECONDS - t0)) s"
 	add_suite host-unit "$out" "$(suite_verdict "$out" "$rc")"
+}
+
+run_host_static()
+{
+	local out=$REPO/build/host-static.ktap t0=$SECONDS n=0 check log
+
+	mkdir -p "$REPO/build"
+	{
+		echo "KTAP version 1"
+		for check in checkpatch sparse; do
+			n=$((n + 1))
+			if log=$(make -s -C "$REPO" "$check" 2>&1); then
+				echo "ok $n $check"
+			else
+				echo "not ok $n $check"
+				printf '%s\n' "$log" | tail -n 40 | sed 's/^/# /'
+			fi
+		done
+		echo "1..$n"
+	} > "$out"
+	diag "host-static: $((SECONDS - t0)) s"
+	add_suite host-static "$out" "$(suite_verdict "$out" 0)"
 }
 
 boot_guest_run()
@@ -267,8 +291,9 @@ main()
 	out=$REPO/build/run-all.ktap
 	mkdir -p "$REPO/build"
 	echo "KTAP version 1"
-	diag "prr tests: host-unit and kernels ${KERNELS[*]}, $JOBS VM(s) at a time"
+	diag "prr tests: host-unit, host-static and kernels ${KERNELS[*]}, $JOBS VM(s) at a time"
 	run_host_unit
+	run_host_static
 	run_vms
 	print_suites > "$out"
 	cat "$out"
