@@ -31,7 +31,7 @@ static unsigned int prr_drop(struct prr_net *pn, enum prr_stats_attr why)
 static unsigned int prr_hook_ipv4(void *priv, struct sk_buff *skb,
 				  const struct nf_hook_state *state)
 {
-	u8 buf[PRR_CLASSIFY_MAX] __aligned(4);
+	u8 buf[PRR_CLASSIFY_MAX];
 	struct prr_net *pn = priv;
 	const struct prr_entry *e;
 	const struct prr_addr *a;

@@ -510,6 +510,23 @@ out:
 	return err;
 }
 
+/*
+ * Finds the entry (@addr, @value, @mask): its address *@a at index slot
+ * *@slot, its group *@g; returns its slot in the group, or -1.
+ */
+static int prr_table_locate(const struct prr_table *t, __be32 addr,
+			    u16 value, u16 mask, struct prr_addr **a,
+			    u32 *slot, struct prr_group **g)
+{
+	*a = prr_index_find_w(t, addr, slot);
+	if (!*a)
+		return -1;
+	*g = prr_addr_group_w(*a, mask);
+	if (!*g)
+		return -1;
+	return prr_group_find_w(t, *g, value);
+}
+
 /* Unlinks and returns the entry (@addr, @value, @mask), or NULL. */
 struct prr_entry *prr_table_remove(struct prr_table *t, __be32 addr,
 				   u16 value, u16 mask)
@@ -520,13 +537,7 @@ struct prr_entry *prr_table_remove(struct prr_table *t, __be32 addr,
 	u32 slot;
 	int i;
 
-	a = prr_index_find_w(t, addr, &slot);
-	if (!a)
-		return NULL;
-	g = prr_addr_group_w(a, mask);
-	if (!g)
-		return NULL;
-	i = prr_group_find_w(t, g, value);
+	i = prr_table_locate(t, addr, value, mask, &a, &slot, &g);
 	if (i < 0)
 		return NULL;
 	e = prr_deref_w(t, g->slots[i]);
@@ -553,13 +564,7 @@ const struct prr_entry *prr_table_get(const struct prr_table *t, __be32 addr,
 	u32 slot;
 	int i;
 
-	a = prr_index_find_w(t, addr, &slot);
-	if (!a)
-		return NULL;
-	g = prr_addr_group_w(a, mask);
-	if (!g)
-		return NULL;
-	i = prr_group_find_w(t, g, value);
+	i = prr_table_locate(t, addr, value, mask, &a, &slot, &g);
 	return i < 0 ? NULL : prr_deref_w(t, g->slots[i]);
 }
 
