@@ -192,80 +192,63 @@ static int exchange_ack(struct prr_nl *nl, struct nlmsghdr *nlh)
 	return EXIT_OK;
 }
 
-static void put_entry_key(struct nlmsghdr *nlh, const struct entry_args *e)
+/* The entry's key, then whatever else the command line gave. */
+static void put_entry(struct nlmsghdr *nlh, const struct entry_args *e)
 {
 	mnl_attr_put_u32(nlh, PRR_A_ADDR, e->addr.s_addr);
 	mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, e->port_value);
 	mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, e->port_mask);
+	if (e->action != PRR_ACTION_UNSPEC)
+		mnl_attr_put_u8(nlh, PRR_A_ACTION, e->action);
+	if (e->action == PRR_ACTION_VIA)
+		mnl_attr_put_u32(nlh, PRR_A_VIA, e->via.s_addr);
+	if (e->oif)
+		mnl_attr_put_u32(nlh, PRR_A_OIF, e->oif);
+}
+
+/* Sends @cmd about entry @e (none if NULL) and waits for the ack. */
+static int request_ack(__u8 cmd, const struct entry_args *e)
+{
+	struct nlmsghdr *nlh;
+	struct prr_nl nl;
+	int ret;
+
+	ret = open_or_report(&nl);
+	if (ret)
+		return ret;
+	/* Generic netlink admits no NLM_F_CREATE/EXCL: adding never replaces. */
+	nlh = prr_nl_request(&nl, cmd, NLM_F_ACK);
+	if (e)
+		put_entry(nlh, e);
+	ret = exchange_ack(&nl, nlh);
+	prr_nl_close(&nl);
+	return ret;
 }
 
 int cmd_add_cpe(int argc, char **argv)
 {
 	struct entry_args e;
-	struct nlmsghdr *nlh;
-	struct prr_nl nl;
 	int ret;
 
 	ret = parse_entry_args(argc, argv, true, &e);
-	if (ret)
-		return ret;
-	ret = open_or_report(&nl);
-	if (ret)
-		return ret;
-
-	/* Generic netlink admits no NLM_F_CREATE/EXCL: adding never replaces. */
-	nlh = prr_nl_request(&nl, PRR_CMD_NEW_ENTRY, NLM_F_ACK);
-	put_entry_key(nlh, &e);
-	mnl_attr_put_u8(nlh, PRR_A_ACTION, e.action);
-	if (e.action == PRR_ACTION_VIA)
-		mnl_attr_put_u32(nlh, PRR_A_VIA, e.via.s_addr);
-	if (e.oif)
-		mnl_attr_put_u32(nlh, PRR_A_OIF, e.oif);
-
-	ret = exchange_ack(&nl, nlh);
-	prr_nl_close(&nl);
-	return ret;
+	return ret ? ret : request_ack(PRR_CMD_NEW_ENTRY, &e);
 }
 
 int cmd_del_cpe(int argc, char **argv)
 {
 	struct entry_args e;
-	struct nlmsghdr *nlh;
-	struct prr_nl nl;
 	int ret;
 
 	ret = parse_entry_args(argc, argv, false, &e);
-	if (ret)
-		return ret;
-	ret = open_or_report(&nl);
-	if (ret)
-		return ret;
-
-	nlh = prr_nl_request(&nl, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
-	put_entry_key(nlh, &e);
-
-	ret = exchange_ack(&nl, nlh);
-	prr_nl_close(&nl);
-	return ret;
+	return ret ? ret : request_ack(PRR_CMD_DEL_ENTRY, &e);
 }
 
 int cmd_flush(int argc, char **argv)
 {
-	struct nlmsghdr *nlh;
-	struct prr_nl nl;
 	int ret;
 
 	ret = no_more_args(argc, argv);
-	if (ret)
-		return ret;
-	ret = open_or_report(&nl);
-	if (ret)
-		return ret;
-
-	nlh = prr_nl_request(&nl, PRR_CMD_FLUSH, NLM_F_ACK);
-	ret = exchange_ack(&nl, nlh);
-	prr_nl_close(&nl);
-	return ret;
+	return ret ? ret : request_ack(PRR_CMD_FLUSH, NULL);
 }
 
 /* Attribute types of a reply; newer attributes are ignored. */
