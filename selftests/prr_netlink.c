@@ -440,14 +440,12 @@ static void check_missing(struct __test_metadata *_metadata,
 		  count_entries(_metadata, sk));
 }
 
-FIXTURE_SETUP(prr)
+/* Opens a socket talking to family id @family (0: not resolved yet). */
+static void open_sock(struct __test_metadata *_metadata, struct prr_sock *sk,
+		      __u16 family)
 {
-	struct prr_sock *sk = &self->s;
 	int one = 1;
 
-	ASSERT_EQ(0, unshare(CLONE_NEWNET)) {
-		TH_LOG("unshare(CLONE_NEWNET): %s", strerror(errno));
-	}
 	sk->nl = mnl_socket_open(NETLINK_GENERIC);
 	ASSERT_NE(NULL, sk->nl);
 	ASSERT_EQ(0, mnl_socket_bind(sk->nl, 0, MNL_SOCKET_AUTOPID));
@@ -457,7 +455,17 @@ FIXTURE_SETUP(prr)
 	ASSERT_EQ(0, mnl_socket_setsockopt(sk->nl, NETLINK_CAP_ACK, &one,
 					   sizeof(one)));
 	sk->seq = time(NULL);
+	sk->family = family;
+}
 
+FIXTURE_SETUP(prr)
+{
+	struct prr_sock *sk = &self->s;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET)) {
+		TH_LOG("unshare(CLONE_NEWNET): %s", strerror(errno));
+	}
+	open_sock(_metadata, sk, 0);
 	sk->family = resolve_family(_metadata, sk);
 	ASSERT_NE(0, sk->family) {
 		TH_LOG("no family \"%s\" in a new netns: is prr loaded?",
@@ -858,22 +866,6 @@ TEST_F(prr, command_above_max)
 	EXPECT_EQ(EOPNOTSUPP, ans.error);
 }
 
-/* Opens a second socket on "prr" (the family id is the caller's). */
-static void open_sock(struct __test_metadata *_metadata, struct prr_sock *sk,
-		      __u16 family)
-{
-	int one = 1;
-
-	sk->nl = mnl_socket_open(NETLINK_GENERIC);
-	ASSERT_NE(NULL, sk->nl);
-	ASSERT_EQ(0, mnl_socket_bind(sk->nl, 0, MNL_SOCKET_AUTOPID));
-	sk->portid = mnl_socket_get_portid(sk->nl);
-	ASSERT_EQ(0, mnl_socket_setsockopt(sk->nl, NETLINK_EXT_ACK, &one,
-					   sizeof(one)));
-	sk->seq = 1;
-	sk->family = family;
-}
-
 #define CHURN_WINDOW	1500
 #define CHURN_VALUES	4096	/* mask 0xfff0: values v << 4 */
 #define CHURN_DUMPS	300
@@ -1003,6 +995,11 @@ TEST_F(prr, dump_consistent_under_churn)
 	TH_LOG("%u dumps: %u consistent, %u flagged interrupted", i, clean,
 	       flagged);
 	EXPECT_LT(0u, flagged + clean);
+	/* Once the writer is done, a dump is whole and not flagged. */
+	dump_small(_metadata, &dumper, &v);
+	EXPECT_FALSE(v.interrupted);
+	EXPECT_EQ(0u, v.dups);
+	EXPECT_EQ(CHURN_WINDOW + 0u, v.entries);
 	mnl_socket_close(dumper.nl);
 }
 
