@@ -7,6 +7,7 @@
 #   make test            everything, then the selftests in a VM per kernel
 #   make demo            the testbed demonstration in a VM
 #   make unit            userspace unit tests of the table and classifier
+#   make fuzz            libFuzzer run of the classifier (FUZZ_SECONDS=60)
 #   make check           checkpatch --strict and sparse (C=2) on both kernels
 #   make dkms-install    install the sources into dkms and build for every
 #                        kernel whose headers are installed
@@ -24,7 +25,7 @@ KSELFTEST := $(BUILD)/kselftest
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild \
 	     include/uapi/linux/prr.h
 
-.PHONY: all module prrctl selftests unit test demo check checkpatch sparse \
+.PHONY: all module prrctl selftests unit fuzz test demo check checkpatch sparse \
 	dkms-install dkms-uninstall modules-all clean kselftest-headers
 
 all: module prrctl selftests
@@ -53,6 +54,10 @@ selftests: kselftest-headers
 
 unit:
 	$(MAKE) -C tests/unit run
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # Builds the module for every installed kernel, each in its own copy of the
 # tree so that objects of one kernel never leak into another's build.
@@ -96,7 +101,8 @@ checkpatch: $(CHECKPATCH)
 	$(CHECKPATCH) --no-tree --strict --quiet --show-types \
 		-f \
 		$(wildcard kmod/*.c kmod/*.h kmod/compat/*.h include/uapi/linux/*.h \
-			   tools/prrctl/*.c tools/prrctl/*.h selftests/*.c tests/unit/*.c)
+			   tools/prrctl/*.c tools/prrctl/*.h selftests/*.c tests/unit/*.c \
+			   tests/fuzz/*.c)
 
 # Every file checked on every kernel; any warning in our sources fails.
 sparse:

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The netfilter hook: port-driven routing in PRE_ROUTING. */
+/*
+ * The netfilter hooks: port-driven routing and source validation in
+ * PRE_ROUTING, port-driven routing of the host's own packets in LOCAL_OUT.
+ */
 #ifndef _PRR_HOOK_H
 #define _PRR_HOOK_H
 
@@ -7,6 +10,7 @@
 
 struct prr_net;
 
+/* Fills @ops[2]. */
 void prr_hook_ops_init(struct nf_hook_ops *ops, struct prr_net *pn);
 
 #endif /* _PRR_HOOK_H */

@@ -36,6 +36,11 @@ static const struct nla_policy prr_addr_policy[PRR_A_ADDR + 1] = {
 	[PRR_A_ADDR]		= { .type = NLA_BE32 },
 };
 
+static const struct nla_policy prr_config_policy[PRR_A_UNOWNED + 1] = {
+	[PRR_A_SOURCE_CHECK]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[PRR_A_UNOWNED]		= NLA_POLICY_MAX(NLA_U8, PRR_UNOWNED_MAX),
+};
+
 /* True if @attr is present; otherwise reports @msg and the missing attr. */
 #define prr_nl_require(info, attr, msg) ({				\
 	struct genl_info *__info = (info);				\
@@ -284,6 +289,47 @@ nospace:
 	return -EMSGSIZE;
 }
 
+static int prr_nl_set_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	struct nlattr **attrs = info->attrs;
+	struct prr_config c = { .source_check = -1, .unowned = -1 };
+
+	if (!attrs[PRR_A_SOURCE_CHECK] && !attrs[PRR_A_UNOWNED]) {
+		NL_SET_ERR_MSG(info->extack, "missing setting");
+		return -EINVAL;
+	}
+	if (attrs[PRR_A_SOURCE_CHECK])
+		c.source_check = nla_get_u8(attrs[PRR_A_SOURCE_CHECK]);
+	if (attrs[PRR_A_UNOWNED])
+		c.unowned = nla_get_u8(attrs[PRR_A_UNOWNED]);
+	prr_net_set_config(pn, &c);
+	return 0;
+}
+
+static int prr_nl_get_config(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	struct prr_config c;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &prr_genl_family, 0,
+				PRR_CMD_GET_CONFIG);
+	prr_net_get_config(pn, &c);
+	if (!hdr ||
+	    nla_put_u8(msg, PRR_A_SOURCE_CHECK, c.source_check) ||
+	    nla_put_u8(msg, PRR_A_UNOWNED, c.unowned)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static const struct genl_ops prr_genl_ops[] = {
 	{
 		.cmd = PRR_CMD_NEW_ENTRY,
@@ -312,6 +358,15 @@ static const struct genl_ops prr_genl_ops[] = {
 	}, {
 		.cmd = PRR_CMD_GET_STATS,
 		.doit = prr_nl_get_stats,
+	}, {
+		.cmd = PRR_CMD_SET_CONFIG,
+		.doit = prr_nl_set_config,
+		.policy = prr_config_policy,
+		.maxattr = ARRAY_SIZE(prr_config_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_GET_CONFIG,
+		.doit = prr_nl_get_config,
 	},
 };
 

@@ -12,6 +12,7 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 
 #include "netns.h"
 #include "nexthop.h"
@@ -90,16 +91,29 @@ static void prr_rule_release(struct prr_entry *e, void *arg)
 	call_rcu(&r->rcu, prr_rule_free_rcu);
 }
 
+/*
+ * Non-first fragments carry no port: have the kernel reassemble datagrams
+ * before the hook (RFC 6346 §5.3.3, RFC 7597 §8.3.2), in this namespace,
+ * whether or not conntrack is in use.  ip_forward() refragments them to the
+ * CPE link's MTU.  See docs/decisions.md.
+ */
 static int prr_net_attach_hook(struct prr_net *pn)
 {
 	int err;
 
 	if (pn->hooked)
 		return 0;
-	err = nf_register_net_hook(pn->net, &pn->hook_ops);
-	if (!err)
-		pn->hooked = true;
-	return err;
+	err = nf_defrag_ipv4_enable(pn->net);
+	if (err)
+		return err;
+	err = nf_register_net_hooks(pn->net, pn->hook_ops,
+				    ARRAY_SIZE(pn->hook_ops));
+	if (err) {
+		nf_defrag_ipv4_disable(pn->net);
+		return err;
+	}
+	pn->hooked = true;
+	return 0;
 }
 
 static void prr_set_conflict(struct netlink_ext_ack *extack,
@@ -199,6 +213,24 @@ void prr_net_flush(struct prr_net *pn, const __be32 *addr)
 	mutex_unlock(&pn->lock);
 }
 
+void prr_net_set_config(struct prr_net *pn, const struct prr_config *c)
+{
+	mutex_lock(&pn->lock);
+	if (c->source_check >= 0)
+		WRITE_ONCE(pn->source_check, !!c->source_check);
+	if (c->unowned >= 0)
+		WRITE_ONCE(pn->unowned, c->unowned);
+	mutex_unlock(&pn->lock);
+}
+
+void prr_net_get_config(struct prr_net *pn, struct prr_config *c)
+{
+	mutex_lock(&pn->lock);
+	c->source_check = pn->source_check;
+	c->unowned = pn->unowned;
+	mutex_unlock(&pn->lock);
+}
+
 static int __net_init prr_net_init(struct net *net)
 {
 	struct prr_net *pn = prr_net(net);
@@ -210,7 +242,10 @@ static int __net_init prr_net_init(struct net *net)
 	prr_table_init(&pn->table);
 	INIT_LIST_HEAD(&pn->nexthops);
 	pn->net = net;
-	prr_hook_ops_init(&pn->hook_ops, pn);
+	/* RFC 7597 §8.1: validation is what a MAP node does by default. */
+	pn->source_check = true;
+	pn->unowned = PRR_UNOWNED_DROP;
+	prr_hook_ops_init(pn->hook_ops, pn);
 	/* The netdevice notifier may look at this namespace from now on. */
 	smp_store_release(&pn->ready, true);
 	return 0;
@@ -221,8 +256,11 @@ static void __net_exit prr_net_exit(struct net *net)
 	struct prr_net *pn = prr_net(net);
 
 	/* Waits for packets in flight in the hook (synchronize_net()). */
-	if (pn->hooked)
-		nf_unregister_net_hook(net, &pn->hook_ops);
+	if (pn->hooked) {
+		nf_unregister_net_hooks(net, pn->hook_ops,
+					ARRAY_SIZE(pn->hook_ops));
+		nf_defrag_ipv4_disable(net);
+	}
 	mutex_lock(&pn->lock);
 	prr_table_flush(&pn->table, prr_rule_release, pn);
 	mutex_unlock(&pn->lock);

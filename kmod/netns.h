@@ -52,9 +52,12 @@ struct prr_net {
 	struct prr_table table;
 	struct list_head nexthops;	/* written under lock, read under RCU */
 	struct prr_stats __percpu *stats;
-	struct nf_hook_ops hook_ops;
-	bool hooked;
+	struct nf_hook_ops hook_ops[2];	/* PRE_ROUTING, LOCAL_OUT */
+	bool hooked;			/* hooks and defragmentation on */
 	bool ready;			/* pernet init has run */
+	/* Settings: written under lock, read with READ_ONCE() by packets. */
+	bool source_check;
+	u8 unowned;			/* enum prr_unowned */
 	u32 gen;			/* bumped by every change; for dumps */
 	struct net *net;
 };
@@ -105,6 +108,14 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 		     struct netlink_ext_ack *extack);
 int prr_net_del_rule(struct prr_net *pn, const struct prr_entry *key);
 void prr_net_flush(struct prr_net *pn, const __be32 *addr);
+
+struct prr_config {
+	int source_check;		/* -1: unchanged */
+	int unowned;			/* -1: unchanged */
+};
+
+void prr_net_set_config(struct prr_net *pn, const struct prr_config *c);
+void prr_net_get_config(struct prr_net *pn, struct prr_config *c);
 
 int prr_netns_init(void);
 void prr_netns_exit(void);

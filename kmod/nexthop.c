@@ -21,6 +21,8 @@
  * NETDEV_UNREGISTER; otherwise unregister_netdevice would wait forever.
  */
 
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
 #include <linux/inetdevice.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
@@ -28,6 +30,7 @@
 #include <net/icmp.h>
 #include <net/ip.h>
 #include <net/ip_fib.h>
+#include <net/arp.h>
 
 #include "netns.h"
 #include "nexthop.h"
@@ -254,6 +257,101 @@ unsigned int prr_nexthop_forward(struct prr_net *pn, struct prr_nexthop *nh,
 		     !IN_DEV_FORWARD(in_dev)))
 		return prr_nexthop_refresh(pn, nh, skb);
 	return prr_forwarded(pn, skb, rt);
+}
+
+/*
+ * The host's own packet to a CPE (LOCAL_OUT): its route was looked up for
+ * the shared address; replace it with one to the CPE's gateway.  Rare (ICMP
+ * errors about a CPE's packets, pings from the PRR), so built per packet from
+ * the output route towards the gateway rather than cached: the cached route
+ * is a forwarding one.
+ */
+unsigned int prr_nexthop_output(struct prr_net *pn, struct prr_nexthop *nh,
+				struct sk_buff *skb)
+{
+	struct flowi4 fl4 = { .daddr = nh->gw, .flowi4_oif = nh->oif };
+	struct rtable *tmpl, *rt;
+
+	tmpl = ip_route_output_key(pn->net, &fl4);
+	if (IS_ERR(tmpl))
+		goto unreachable;
+	if (tmpl->rt_type != RTN_UNICAST || tmpl->rt_uses_gateway) {
+		ip_rt_put(tmpl);
+		goto unreachable;
+	}
+	rt = rt_dst_clone(tmpl->dst.dev, tmpl);
+	ip_rt_put(tmpl);
+	if (!rt)
+		goto unreachable;
+	rt->rt_gw_family = AF_INET;
+	rt->rt_gw4 = nh->gw;
+	rt->rt_uses_gateway = 1;
+	skb_dst_drop(skb);
+	skb_dst_set(skb, &rt->dst);
+	prr_count(pn, PRR_STATS_A_FORWARDED);
+	return NF_ACCEPT;
+
+unreachable:
+	prr_count(pn, PRR_STATS_A_DROP_UNREACHABLE);
+	return NF_DROP;
+}
+
+/* The device the packets to @nh leave by, or 0 when it has none. */
+static int prr_nexthop_dev(struct prr_net *pn, struct prr_nexthop *nh)
+{
+	struct rtable *rt = rcu_dereference(nh->rt);
+	int oif = nh->oif;
+
+	if (oif)
+		return oif;
+	if (rt && dst_check(&rt->dst, 0))
+		return rt->dst.dev->ifindex;
+	if (prr_nexthop_lookup(pn->net, nh->gw, &oif) != PRR_NH_CONNECTED)
+		return 0;
+	return oif;
+}
+
+/*
+ * True when the neighbour entry of @gw on @dev holds link-layer address
+ * @ha.  Without one, resolution starts (as for output) and the packet is not
+ * vouched for: the next ones will be.
+ */
+static bool prr_neigh_is(struct net_device *dev, __be32 gw, const u8 *ha)
+{
+	struct neighbour *n;
+	unsigned int seq;
+	bool same;
+
+	n = __ipv4_neigh_lookup_noref(dev, (__force u32)gw);
+	if (unlikely(!n || !(READ_ONCE(n->nud_state) & NUD_VALID))) {
+		n = n ?: __neigh_create(&arp_tbl, &gw, dev, false);
+		if (!IS_ERR(n))
+			neigh_event_send(n, NULL);
+		return false;
+	}
+	do {
+		seq = read_seqbegin(&n->ha_lock);
+		same = ether_addr_equal(n->ha, ha);
+	} while (read_seqretry(&n->ha_lock, seq));
+	return same;
+}
+
+/*
+ * Source validation: did @skb come from @nh?  RFC 7597 §8.1 identifies a CPE
+ * by its IPv6 source; natively routed, it is the ingress device and, on an
+ * Ethernet segment several CPEs may share, the frame's source address.
+ */
+bool prr_nexthop_is_source(struct prr_net *pn, struct prr_nexthop *nh,
+			   struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+
+	if (!dev || dev->ifindex != prr_nexthop_dev(pn, nh))
+		return false;
+	if (dev->type != ARPHRD_ETHER || !skb_mac_header_was_set(skb) ||
+	    skb_mac_header_len(skb) < ETH_HLEN)
+		return true;
+	return prr_neigh_is(dev, nh->gw, eth_hdr(skb)->h_source);
 }
 
 static int prr_netdev_event(struct notifier_block *nb, unsigned long event,

@@ -27,6 +27,10 @@ struct prr_nexthop *prr_nexthop_get(struct prr_net *pn, __be32 gw, int oif);
 void prr_nexthop_put(struct prr_net *pn, struct prr_nexthop *nh);
 unsigned int prr_nexthop_forward(struct prr_net *pn, struct prr_nexthop *nh,
 				 struct sk_buff *skb);
+unsigned int prr_nexthop_output(struct prr_net *pn, struct prr_nexthop *nh,
+				struct sk_buff *skb);
+bool prr_nexthop_is_source(struct prr_net *pn, struct prr_nexthop *nh,
+			   struct sk_buff *skb);
 
 int prr_nexthop_notifier_init(void);
 void prr_nexthop_notifier_exit(void);

@@ -117,25 +117,43 @@ const struct prr_addr *prr_table_find(const struct prr_table *t, __be32 addr)
 	}
 }
 
+static const struct prr_entry *prr_group_find(const struct prr_group *g,
+					      u16 key)
+{
+	u32 i, mask = prr_group_size(g) - 1;
+	const struct prr_entry *e;
+
+	for (i = prr_group_slot(g, key);; i = (i + 1) & mask) {
+		e = prr_deref(g->slots[i]);
+		if (!e)
+			return NULL;
+		if (e->value == key && e != &prr_entry_tomb)
+			return e;
+	}
+}
+
 const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port)
 {
 	const struct prr_group *g, *end = a->group + a->ngroups;
 	const struct prr_entry *e;
-	u32 i, mask;
-	u16 key;
 
 	for (g = a->group; g < end; g++) {
-		key = port & g->mask;
-		mask = prr_group_size(g) - 1;
-		for (i = prr_group_slot(g, key);; i = (i + 1) & mask) {
-			e = prr_deref(g->slots[i]);
-			if (!e)
-				break;
-			if (e->value == key && e != &prr_entry_tomb)
-				return e;
-		}
+		e = prr_group_find(g, port & g->mask);
+		if (e)
+			return e;
 	}
 	return NULL;
+}
+
+/* Groups go from the most to the least specific: port-mask 0 is last. */
+const struct prr_entry *prr_addr_default(const struct prr_addr *a)
+{
+	const struct prr_group *g;
+
+	if (!a->ngroups)
+		return NULL;
+	g = &a->group[a->ngroups - 1];
+	return g->mask ? NULL : prr_group_find(g, 0);
 }
 
 /* Writer side: the caller holds the table's writer lock. */

@@ -42,8 +42,9 @@ test_formats()
 	show=$(prr_ctl show)
 	n=$(grep -cE '^192\.0\.2\.1 port-value 0x[0-9a-f]{4} port-mask 0x[0-9a-f]{4} (via [0-9.]+( dev [^ ]+)?|local|drop) packets [0-9]+ bytes [0-9]+$' \
 		<<<"$show")
-	ktap_expect "show: one line per entry in the add-cpe grammar plus counters" \
-		"4 4" "$(grep -c . <<<"$show") $n"
+	ktap_expect "show: the settings, then one line per entry in the add-cpe grammar plus counters" \
+		"source-check on unowned drop 5 4" \
+		"$(head -n 1 <<<"$show") $(grep -c . <<<"$show") $n"
 	for want in \
 		"192.0.2.1 port-value 0x0400 port-mask 0x1400 via $CPE1_ADDR dev $CPE1_DEV packets 0 bytes 0" \
 		"192.0.2.1 port-value 0x1400 port-mask 0x1400 local packets 0 bytes 0" \
@@ -64,11 +65,11 @@ test_formats()
 		"$(prr_ctl -j show | jq -r '.[] | select(.action != "via") |
 			"\(.action) \(.via) \(.dev)"' | sort | paste -s -d' ')"
 	ktap_expect "-j stats: exactly the documented counters, all numbers" \
-		'["drop_malformed","drop_no_entry","drop_no_port","drop_policy","drop_unreachable","forwarded","local"] true' \
+		'["drop_malformed","drop_no_entry","drop_no_port","drop_policy","drop_spoofed","drop_unreachable","forwarded","local","validated"] true' \
 		"$(prr_ctl -j stats | jq -c 'keys, ([.[] | type] | all(. == "number"))' |
 			paste -s -d' ')"
 	ktap_expect "stats: one 'name value' line per counter" \
-		"drop_malformed drop_no_entry drop_no_port drop_policy drop_unreachable forwarded local" \
+		"drop_malformed drop_no_entry drop_no_port drop_policy drop_spoofed drop_unreachable forwarded local validated" \
 		"$(prr_ctl stats | awk 'NF == 2 && $2 ~ /^[0-9]+$/ { print $1 }' |
 			sort | paste -s -d' ')"
 
@@ -77,7 +78,7 @@ test_formats()
 	while read -r line; do
 		# shellcheck disable=SC2086
 		prr_ctl add-cpe ${line% packets *} || break
-	done <<<"$show"
+	done < <(tail -n +2 <<<"$show")
 	ktap_expect "show output re-added with add-cpe gives the same table" \
 		"$show" "$(prr_ctl show)"
 	prr_flush
@@ -245,7 +246,7 @@ test_isolation()
 	show=$(prr_ctl show)
 	topo_add_ns iso || return
 	iso=$TOPO_NEW_NS
-	zero='{"drop_malformed":0,"drop_no_entry":0,"drop_no_port":0,"drop_policy":0,"drop_unreachable":0,"forwarded":0,"local":0}'
+	zero='{"drop_malformed":0,"drop_no_entry":0,"drop_no_port":0,"drop_policy":0,"drop_spoofed":0,"drop_unreachable":0,"forwarded":0,"local":0,"validated":0}'
 	ktap_expect "another namespace sees none of the PRR's entries" "[]" \
 		"$(ns_exec "$iso" "$PRRCTL" -j show | jq -c .)"
 	ktap_expect "... and has its own, zero, counters" "$zero" \

@@ -8,7 +8,9 @@
 #      when tests/unit/Makefile exists;
 #   2. suite "host-static": make checkpatch (--strict) and make sparse (C=2,
 #      against every kernel with headers), one test each;
-#   3. one suite per kernel release with headers (/lib/modules/*/build) and an
+#   3. suite "host-fuzz": the classifier's libFuzzer target for
+#      PRR_FUZZ_SECONDS seconds (default 60; 0 leaves the suite out);
+#   4. one suite per kernel release with headers (/lib/modules/*/build) and an
 #      image (/boot/vmlinuz-*): selftests/vm/run.sh KREL selftests/guest-run.sh,
 #      whose KTAP the guest writes to build/vm/KREL/results.ktap.  A 6.1 and a
 #      6.12 release are required.
@@ -36,6 +38,7 @@
 #   PRR_KERNELS        space-separated releases to test instead of all found
 #                      (then the 6.1 + 6.12 requirement does not apply)
 #   PRR_VM_JOBS        VMs booted at once (default 2)
+#   PRR_FUZZ_SECONDS   time given to the fuzzer (default 60, 0: no fuzzing)
 #   PRR_TESTS, PRR_TEST_TIMEOUT, PRR_VM_TIMEOUT, V: see guest-run.sh, run.sh
 
 set -u
@@ -153,6 +156,34 @@ run_host_static()
 	} > "$out"
 	diag "host-static: $((SECONDS - t0)) s"
 	add_suite host-static "$out" "$(suite_verdict "$out" 0)"
+}
+
+# Suite "host-fuzz": tests/fuzz, bounded in time; a crash fails it with the
+# sanitizer's report and the saved input as diagnostics.
+run_host_fuzz()
+{
+	local out=$REPO/build/host-fuzz.ktap secs=${PRR_FUZZ_SECONDS:-60}
+	local rc=0 t0=$SECONDS log=$REPO/build/host-fuzz.log
+
+	[ -f "$REPO/tests/fuzz/Makefile" ] && [ "$secs" != 0 ] || return 0
+	mkdir -p "$REPO/build"
+	make -s -C "$REPO/tests/fuzz" run FUZZ_SECONDS="$secs" > "$log" 2>&1 ||
+		rc=$?
+	{
+		echo "KTAP version 1"
+		echo "1..1"
+		grep -E '^(fuzzing|corpus:|stat::)|DONE +cov:' "$log" |
+			sed 's/^/# /'
+		if [ "$rc" -eq 0 ]; then
+			echo "ok 1 classify_fuzz"
+		else
+			grep -E 'ERROR|invariant|SUMMARY|Test unit written|reproduce' \
+				"$log" | head -n 20 | sed 's/^/# /'
+			echo "not ok 1 classify_fuzz"
+		fi
+	} > "$out"
+	diag "host-fuzz: $((SECONDS - t0)) s (log: build/host-fuzz.log)"
+	add_suite host-fuzz "$out" "$(suite_verdict "$out" "$rc")"
 }
 
 boot_guest_run()
@@ -294,6 +325,7 @@ main()
 	diag "prr tests: host-unit, host-static and kernels ${KERNELS[*]}, $JOBS VM(s) at a time"
 	run_host_unit
 	run_host_static
+	run_host_fuzz
 	run_vms
 	print_suites > "$out"
 	cat "$out"

@@ -183,6 +183,23 @@ ns_sysctl()
 	ns_exec "$ns" sysctl -q -w "$@" >/dev/null
 }
 
+# The CPEs' receivers are packet captures, not sockets: the CPEs would
+# answer most test packets with port unreachable or a TCP reset, from the
+# shared address, which the PRR then validates and counts.  Tests that want
+# a CPE's own replies send them explicitly.
+topo_quiet_cpe()
+{
+	ns_exec "$1" nft -f - <<-EOF
+	table ip prrtopo {
+		chain output {
+			type filter hook output priority 0; policy accept;
+			icmp type destination-unreachable icmp code port-unreachable drop
+			tcp flags & rst == rst drop
+		}
+	}
+	EOF
+}
+
 # topo_create links|bridge
 topo_create()
 {
@@ -212,6 +229,8 @@ topo_create()
 		return 1
 	ns_sysctl "$NS_CPE1" net.ipv4.ip_forward=1 || return 1
 	ns_sysctl "$NS_CPE2" net.ipv4.ip_forward=1 || return 1
+	topo_quiet_cpe "$NS_CPE1" || return 1
+	topo_quiet_cpe "$NS_CPE2" || return 1
 
 	if [ "$variant" = links ]; then
 		CPE1_ADDR=10.0.1.2
@@ -715,4 +734,106 @@ run_test()
 	"$@"
 	rx_kill
 	prr_flush 2>/dev/null
+}
+
+# ------------------------------------------- kernel counters, log, helpers
+
+# kstat NODE NAME...: the kernel's own SNMP counters in NODE's namespace
+# (nstat names, e.g. IpReasmFails, IpExtReasmOverlaps), "NAME=VALUE" each,
+# sorted by name.
+kstat()
+{
+	local node=$1 ns
+
+	shift
+	ns=$(node_ns "$node") || return 1
+	# -a absolute values, -s no history file, -z zeros too
+	ns_exec "$ns" nstat -asz "$@" |
+		awk 'NR > 1 { print $1 "=" $2 }' | LC_ALL=C sort
+}
+
+# kstats_moved BEFORE NODE NAME...: "NAME=DELTA" of the counters that moved
+# since BEFORE (kstat's output for the same names), "" when none did.
+kstats_moved()
+{
+	local before=$1 after
+
+	shift
+	after=$(kstat "$@") || return 1
+	LC_ALL=C join -t= <(printf '%s\n' "$before") <(printf '%s\n' "$after") |
+		awk -F= '$3 != $2 {
+			printf "%s%s=%d", sep, $1, $3 - $2; sep = " " }'
+}
+
+DMESG_MARK=0
+
+# Marks the kernel log's current end for dmesg_bad.
+dmesg_mark()
+{
+	DMESG_MARK=$(dmesg 2>/dev/null | wc -l)
+}
+
+# Kernel log lines since dmesg_mark that look like a warning or worse.
+dmesg_bad()
+{
+	dmesg 2>/dev/null | tail -n "+$((DMESG_MARK + 1))" |
+		grep -E '\bWARNING\b|\bBUG\b|Oops|refcount_t|general protection|Call Trace|UBSAN|KASAN|unregister_netdevice: waiting'
+}
+
+# rx_tags NAME [AWK_CONDITION]: tags of the pkt lines (optionally only those
+# matching the condition), sorted numerically, space separated.
+rx_tags()
+{
+	awk "\$1 == \"pkt\" && \$9 != \"-\" && (${2:-1}) { print \$9 }" \
+		"$TOPO_DIR/$1.out" | sort -n | tr '\n' ' ' | sed 's/ $//'
+}
+
+# "TYPE CODE MTU SRC DST IPROTO ISPORT IDPORT IDST ITAG" of the icmp lines,
+# sorted.
+rx_icmp_lines()
+{
+	awk '$1 == "icmp" { $1 = ""; sub(/^ /, ""); print }' \
+		"$TOPO_DIR/$1.out" | sort
+}
+
+# Every line a receiver printed (pkt, icmp, arp).
+rx_lines()
+{
+	grep -c . "$TOPO_DIR/$1.out"
+}
+
+# The PRR resolves both CPE gateways (ARP), as it does once traffic flows:
+# source validation on Ethernet compares a frame's source MAC with them.
+prr_prime_arp()
+{
+	local gw
+
+	for gw in "$CPE1_ADDR" "$CPE2_ADDR"; do
+		step "the PRR reaches CPE gateway $gw (ping)" \
+			ns_exec "$NS_PRR" ping -c 1 -W 5 -q "$gw" || return 1
+	done
+}
+
+# cpe_nat NODE SNAT_RANGE [DNAT_ECHO_TO]: stock nftables NAT on a CPE:
+# its LAN's TCP, UDP and ICMP leave from $SHARED with ports (ICMP
+# Identifiers) in SNAT_RANGE (e.g. 1024-32767); with DNAT_ECHO_TO, echo
+# requests arriving from the PRR go to that LAN host.
+cpe_nat()
+{
+	local lan=192.168.${1#cpe}.0/24 dnat=
+
+	[ -z "${3:-}" ] ||
+		dnat="iifname \"wan0\" icmp type echo-request dnat to $3"
+	in_node "$1" nft -f - <<-EOF
+	table ip cpe {
+		chain post {
+			type nat hook postrouting priority srcnat;
+			oifname "wan0" ip saddr $lan meta l4proto { tcp, udp, icmp } snat to $SHARED:$2
+		}
+		chain pre {
+			type nat hook prerouting priority dstnat;
+			$dnat
+		}
+	}
+	EOF
 }

@@ -262,6 +262,8 @@ static const enum mnl_attr_data_type entry_attr_types[PRR_A_MAX + 1] = {
 	[PRR_A_PACKETS]		= MNL_TYPE_U64,
 	[PRR_A_BYTES]		= MNL_TYPE_U64,
 	[PRR_A_STATS]		= MNL_TYPE_NESTED,
+	[PRR_A_SOURCE_CHECK]	= MNL_TYPE_U8,
+	[PRR_A_UNOWNED]		= MNL_TYPE_U8,
 };
 
 static int entry_attr_cb(const struct nlattr *attr, void *data)
@@ -340,18 +342,85 @@ static void entries_reset(void *data)
 	entries->n = 0;
 }
 
-int cmd_show(int argc, char **argv)
+static int config_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct prr_entries entries = { 0 };
+	const struct nlattr *tb[PRR_A_MAX + 1];
+	struct prr_config *config = data;
+
+	if (parse_attrs(nlh, tb) < 0)
+		return MNL_CB_ERROR;
+	if (!tb[PRR_A_SOURCE_CHECK] || !tb[PRR_A_UNOWNED]) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	config->source_check = mnl_attr_get_u8(tb[PRR_A_SOURCE_CHECK]);
+	config->unowned = mnl_attr_get_u8(tb[PRR_A_UNOWNED]);
+	config->replied = true;
+	return MNL_CB_OK;
+}
+
+/* Reads the namespace settings; reports a failure. */
+static int get_config(struct prr_nl *nl, struct prr_config *config)
+{
+	struct nlmsghdr *nlh;
+	int ret;
+
+	memset(config, 0, sizeof(*config));
+	nlh = prr_nl_request(nl, PRR_CMD_GET_CONFIG, NLM_F_ACK);
+	ret = prr_nl_exchange(nl, nlh, config_msg_cb, config);
+	if (!ret && !config->replied)
+		ret = -EBADMSG;
+	if (ret) {
+		prr_nl_report(nl, ret);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int show_config(void)
+{
+	struct prr_config config;
 	struct prr_nl nl;
 	int ret;
 
+	ret = open_or_report(&nl);
+	if (ret)
+		return ret;
+	ret = get_config(&nl, &config);
+	if (!ret && print_config(&config))
+		ret = EXIT_FAIL;
+	prr_nl_close(&nl);
+	return ret;
+}
+
+/*
+ * "show config": the settings.  "show": in text, the settings then the
+ * entries; in JSON, the array of entries.
+ */
+int cmd_show(int argc, char **argv)
+{
+	struct prr_entries entries = { 0 };
+	struct prr_config config;
+	struct prr_nl nl;
+	int ret;
+
+	if (argc > 0 && !strcmp(argv[0], "config")) {
+		ret = no_more_args(argc - 1, argv + 1);
+		return ret ? ret : show_config();
+	}
 	ret = no_more_args(argc, argv);
 	if (ret)
 		return ret;
 	ret = open_or_report(&nl);
 	if (ret)
 		return ret;
+	if (!opts.json) {
+		ret = get_config(&nl, &config);
+		if (!ret && print_config(&config))
+			ret = EXIT_FAIL;
+		if (ret)
+			goto out;
+	}
 
 	ret = prr_nl_dump(&nl, PRR_CMD_GET_ENTRY, entry_msg_cb, entries_reset,
 			  &entries);
@@ -361,7 +430,75 @@ int cmd_show(int argc, char **argv)
 	} else if (print_entries(&entries)) {
 		ret = EXIT_FAIL;
 	}
+out:
 	free(entries.v);
+	prr_nl_close(&nl);
+	return ret;
+}
+
+/* "on" or "off" */
+static int parse_on_off(const char *word, const char *arg, int *out)
+{
+	if (*out >= 0)
+		return usage_error("\"%s\" given twice", word);
+	if (!arg)
+		return usage_error("\"%s\" needs \"on\" or \"off\"", word);
+	if (strcmp(arg, "on") && strcmp(arg, "off"))
+		return usage_error("invalid %s \"%s\": expected \"on\" or \"off\"",
+				   word, arg);
+	*out = !strcmp(arg, "on");
+	return EXIT_OK;
+}
+
+static int parse_unowned(const char *word, const char *arg, int *out)
+{
+	int i;
+
+	if (*out >= 0)
+		return usage_error("\"%s\" given twice", word);
+	if (!arg)
+		return usage_error("\"%s\" needs \"drop\" or \"reject\"", word);
+	for (i = 0; i <= PRR_UNOWNED_MAX; i++) {
+		if (!strcmp(arg, unowned_names[i])) {
+			*out = i;
+			return EXIT_OK;
+		}
+	}
+	return usage_error("invalid %s \"%s\": expected \"drop\" or \"reject\"",
+			   word, arg);
+}
+
+/* set [source-check on|off] [unowned drop|reject], at least one. */
+int cmd_set(int argc, char **argv)
+{
+	int check = -1, unowned = -1, i, ret;
+	struct nlmsghdr *nlh;
+	struct prr_nl nl;
+
+	if (argc == 0)
+		return usage_error("missing setting, try \"prrctl help\"");
+	for (i = 0; i < argc; i += 2) {
+		const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(argv[i], "source-check"))
+			ret = parse_on_off(argv[i], arg, &check);
+		else if (!strcmp(argv[i], "unowned"))
+			ret = parse_unowned(argv[i], arg, &unowned);
+		else
+			ret = usage_error("unknown setting \"%s\"", argv[i]);
+		if (ret)
+			return ret;
+	}
+
+	ret = open_or_report(&nl);
+	if (ret)
+		return ret;
+	nlh = prr_nl_request(&nl, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	if (check >= 0)
+		mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, check);
+	if (unowned >= 0)
+		mnl_attr_put_u8(nlh, PRR_A_UNOWNED, unowned);
+	ret = exchange_ack(&nl, nlh);
 	prr_nl_close(&nl);
 	return ret;
 }

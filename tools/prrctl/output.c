@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * prrctl: text and JSON output of show and stats.
+ * prrctl: text and JSON output of show, stats and the settings.
  *
  * The text form of an entry is the add-cpe grammar followed by its
  * counters, so that a line can be pasted back into "prrctl add-cpe".
@@ -28,6 +28,14 @@ static const char *const stat_names[PRR_STATS_A_MAX + 1] = {
 	[PRR_STATS_A_DROP_MALFORMED]	= "drop_malformed",
 	[PRR_STATS_A_DROP_UNREACHABLE]	= "drop_unreachable",
 	[PRR_STATS_A_DROP_POLICY]	= "drop_policy",
+	[PRR_STATS_A_VALIDATED]		= "validated",
+	[PRR_STATS_A_DROP_SPOOFED]	= "drop_spoofed",
+};
+
+/* Also the words of "prrctl set unowned". */
+const char *const unowned_names[PRR_UNOWNED_MAX + 1] = {
+	[PRR_UNOWNED_DROP]	= "drop",
+	[PRR_UNOWNED_REJECT]	= "reject",
 };
 
 static const char *action_name(__u8 action)
@@ -205,4 +213,34 @@ int print_stats(const struct prr_stats *stats)
 			printf("%s %llu\n", stat_names[i], stats->val[i]);
 	}
 	return 0;
+}
+
+static const char *unowned_name(__u8 unowned)
+{
+	return unowned <= PRR_UNOWNED_MAX ? unowned_names[unowned] : "unknown";
+}
+
+/* Text: the words of "prrctl set" that restore these settings. */
+int print_config(const struct prr_config *config)
+{
+	const char *check = config->source_check ? "on" : "off";
+	struct json_object *obj;
+
+	if (!opts.json) {
+		printf("source-check %s unowned %s\n", check,
+		       unowned_name(config->unowned));
+		return 0;
+	}
+	obj = json_object_new_object();
+	if (!obj ||
+	    !json_add(obj, "source_check", json_object_new_string(check),
+		      false) ||
+	    !json_add(obj, "unowned",
+		      json_object_new_string(unowned_name(config->unowned)),
+		      false)) {
+		json_object_put(obj);
+		fprintf(stderr, "prrctl: out of memory\n");
+		return -ENOMEM;
+	}
+	return print_json(obj);
 }

@@ -33,6 +33,7 @@ static const struct {
 	{ "show",	cmd_show },
 	{ "stats",	cmd_stats },
 	{ "flush",	cmd_flush },
+	{ "set",	cmd_set },
 	{ "help",	cmd_help },
 };
 
@@ -49,7 +50,16 @@ static const char help_text[] =
 	"  del-cpe ADDR port-value V port-mask M\n"
 	"      remove the entry of exactly this address and port set\n"
 	"  show\n"
-	"      list the entries with their packet and byte counters\n"
+	"      print the settings, then the entries with their packet and byte\n"
+	"      counters (with -j: the entries only)\n"
+	"  show config\n"
+	"      print the settings of the network namespace\n"
+	"  set [source-check on|off] [unowned drop|reject]\n"
+	"      source-check: drop packets from a shared address whose source\n"
+	"      port (ICMP Identifier) belongs to another CPE than the one they\n"
+	"      came from (default on).  unowned: drop packets for a port nobody\n"
+	"      owns silently, or reject them with ICMP \"administratively\n"
+	"      prohibited\" (default drop)\n"
 	"  stats\n"
 	"      print the counters of the network namespace\n"
 	"  flush\n"

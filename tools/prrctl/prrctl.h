@@ -54,6 +54,13 @@ struct prr_stats {
 	__u64 val[PRR_STATS_A_MAX + 1];
 };
 
+/* Namespace settings as read back from the kernel. */
+struct prr_config {
+	bool replied;
+	bool source_check;
+	__u8 unowned;			/* enum prr_unowned */
+};
+
 /* Prints "prrctl: <message>" on stderr and returns EXIT_USAGE. */
 int usage_error(const char *fmt, ...);
 
@@ -63,9 +70,13 @@ int cmd_del_cpe(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_flush(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 
 /* Output on stdout, text or JSON as chosen by opts; 0 or -errno. */
 int print_entries(const struct prr_entries *entries);
 int print_stats(const struct prr_stats *stats);
+int print_config(const struct prr_config *config);
+
+extern const char *const unowned_names[PRR_UNOWNED_MAX + 1];
 
 #endif /* PRRCTL_H */

@@ -28,6 +28,9 @@
  *		      namespace, or only those of PRR_A_ADDR when given.
  * PRR_CMD_GET_STATS  doit.  Replies with PRR_A_STATS, a nest of
  *		      PRR_STATS_A_* counters of the namespace.
+ * PRR_CMD_SET_CONFIG doit, CAP_NET_ADMIN.  Changes the namespace settings
+ *		      given: PRR_A_SOURCE_CHECK, PRR_A_UNOWNED (at least one).
+ * PRR_CMD_GET_CONFIG doit.  Replies with every namespace setting.
  *
  * Addresses are in network byte order; ports, masks and counters in host
  * byte order.
@@ -47,6 +50,8 @@ enum prr_cmd {
 	PRR_CMD_GET_ENTRY,
 	PRR_CMD_FLUSH,
 	PRR_CMD_GET_STATS,
+	PRR_CMD_SET_CONFIG,
+	PRR_CMD_GET_CONFIG,
 
 	__PRR_CMD_MAX,
 };
@@ -65,6 +70,8 @@ enum prr_attr {
 	PRR_A_PACKETS,		/* u64: packets that matched the entry */
 	PRR_A_BYTES,		/* u64: bytes that matched the entry */
 	PRR_A_STATS,		/* nest: PRR_STATS_A_* */
+	PRR_A_SOURCE_CHECK,	/* u8: 1 validates sources (the default) */
+	PRR_A_UNOWNED,		/* u8: enum prr_unowned */
 
 	__PRR_A_MAX,
 };
@@ -82,6 +89,16 @@ enum prr_action {
 
 #define PRR_ACTION_MAX (__PRR_ACTION_MAX - 1)
 
+/* What happens to a packet for a port of a shared address nobody owns. */
+enum prr_unowned {
+	PRR_UNOWNED_DROP,	/* silently (the default) */
+	PRR_UNOWNED_REJECT,	/* with ICMP 3/13, rate limited by the kernel */
+
+	__PRR_UNOWNED_MAX,
+};
+
+#define PRR_UNOWNED_MAX (__PRR_UNOWNED_MAX - 1)
+
 /* Per-namespace counters, each a u64 inside PRR_A_STATS. */
 enum prr_stats_attr {
 	PRR_STATS_A_UNSPEC,
@@ -93,6 +110,8 @@ enum prr_stats_attr {
 	PRR_STATS_A_DROP_MALFORMED,	/* shared address, truncated header */
 	PRR_STATS_A_DROP_UNREACHABLE,	/* next hop not on-link or unroutable */
 	PRR_STATS_A_DROP_POLICY,	/* matched an entry whose action is drop */
+	PRR_STATS_A_VALIDATED,		/* from a shared address, source owned */
+	PRR_STATS_A_DROP_SPOOFED,	/* from a shared address, not its owner */
 
 	__PRR_STATS_A_MAX,
 };
