@@ -324,6 +324,8 @@ test_permissions()
 		port-value 0x0400 port-mask 0x1400
 	expect_eperm "user nobody: flush is not permitted" \
 		ns_exec "$NS_PRR" $NOBODY "$ctl" flush
+	expect_eperm "user nobody: set is not permitted" \
+		ns_exec "$NS_PRR" $NOBODY "$ctl" set source-check off
 	out=$(ns_exec "$NS_PRR" $NOBODY "$ctl" show 2>&1) || rc=$?
 	ktap_expect "user nobody: show is allowed and shows the same table" \
 		"0 $show" "$rc $out"

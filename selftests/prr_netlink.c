@@ -50,6 +50,8 @@ struct entry_seen {
 	__u32 oif;
 	__u64 packets;
 	__u64 bytes;
+	__u8 source_check;
+	__u8 unowned;
 };
 
 /* What the kernel answered to one request. */
@@ -207,6 +209,14 @@ static int entry_attr_cb(const struct nlattr *attr, void *data)
 	case PRR_A_BYTES:
 		if (attr_ok(attr, MNL_TYPE_U64, ans))
 			e->bytes = mnl_attr_get_u64(attr);
+		break;
+	case PRR_A_SOURCE_CHECK:
+		if (attr_ok(attr, MNL_TYPE_U8, ans))
+			e->source_check = mnl_attr_get_u8(attr);
+		break;
+	case PRR_A_UNOWNED:
+		if (attr_ok(attr, MNL_TYPE_U8, ans))
+			e->unowned = mnl_attr_get_u8(attr);
 		break;
 	}
 	if (type <= PRR_A_MAX)
@@ -854,6 +864,84 @@ TEST_F(prr, flush_one_address)
 	expect_ok(_metadata, sk, nlh);
 	ASSERT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
 	EXPECT_EQ(ip(OTHER_SHARED), ans.last.addr);
+}
+
+/* The namespace's settings as PRR_CMD_GET_CONFIG reports them. */
+static void get_config(struct __test_metadata *_metadata,
+		       struct prr_sock *sk, struct entry_seen *seen)
+{
+	struct answer ans;
+
+	ASSERT_EQ(0, talk(sk, request(sk, PRR_CMD_GET_CONFIG, NLM_F_ACK),
+			  entry_cb, &ans));
+	ASSERT_EQ(0, ans.error);
+	ASSERT_EQ(1, ans.replies);
+	EXPECT_FALSE(ans.malformed);
+	EXPECT_TRUE(ans.last.has[PRR_A_SOURCE_CHECK]);
+	EXPECT_TRUE(ans.last.has[PRR_A_UNOWNED]);
+	*seen = ans.last;
+}
+
+TEST_F(prr, config_defaults_and_set)
+{
+	struct prr_sock *sk = &self->s;
+	struct entry_seen c;
+	struct nlmsghdr *nlh;
+
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(1, c.source_check);
+	EXPECT_EQ(PRR_UNOWNED_DROP, c.unowned);
+
+	/* One setting changes, the other stays. */
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_UNOWNED, PRR_UNOWNED_REJECT);
+	expect_ok(_metadata, sk, nlh);
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(1, c.source_check);
+	EXPECT_EQ(PRR_UNOWNED_REJECT, c.unowned);
+
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, 0);
+	expect_ok(_metadata, sk, nlh);
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(0, c.source_check);
+	EXPECT_EQ(PRR_UNOWNED_REJECT, c.unowned);
+}
+
+TEST_F(prr, config_missing_setting)
+{
+	struct prr_sock *sk = &self->s;
+	struct entry_seen c;
+
+	expect_refused(_metadata, sk,
+		       request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK), EINVAL,
+		       "missing setting", NULL);
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(1, c.source_check);
+}
+
+TEST_F(prr, config_out_of_range)
+{
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *bad;
+	struct nlmsghdr *nlh;
+	struct entry_seen c;
+
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_UNOWNED, PRR_UNOWNED_REJECT);
+	bad = next_attr(nlh);
+	mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, 2);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	bad = next_attr(nlh);
+	mnl_attr_put_u8(nlh, PRR_A_UNOWNED, PRR_UNOWNED_MAX + 1);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+
+	/* Nothing was half-applied. */
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(1, c.source_check);
+	EXPECT_EQ(PRR_UNOWNED_DROP, c.unowned);
 }
 
 TEST_F(prr, command_above_max)
