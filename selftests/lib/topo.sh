@@ -184,16 +184,16 @@ ns_sysctl()
 }
 
 # The CPEs' receivers are packet captures, not sockets: the CPEs would
-# answer most test packets with port unreachable or a TCP reset, from the
-# shared address, which the PRR then validates and counts.  Tests that want
-# a CPE's own replies send them explicitly.
+# answer most test packets with port or protocol unreachable or a TCP reset,
+# from the shared address, which the PRR then validates and counts.  Tests
+# that want a CPE's own replies send them explicitly.
 topo_quiet_cpe()
 {
 	ns_exec "$1" nft -f - <<-EOF
 	table ip prrtopo {
 		chain output {
 			type filter hook output priority 0; policy accept;
-			icmp type destination-unreachable icmp code port-unreachable drop
+			icmp type destination-unreachable drop
 			tcp flags & rst == rst drop
 		}
 	}
