@@ -107,7 +107,7 @@ enum prr_stats_attr {
 	PRR_STATS_A_LOCAL,		/* left to the stack by a local entry */
 	PRR_STATS_A_DROP_NO_ENTRY,	/* shared address, no set owns the port */
 	PRR_STATS_A_DROP_NO_PORT,	/* shared address, packet has no port */
-	PRR_STATS_A_DROP_MALFORMED,	/* shared address, truncated header */
+	PRR_STATS_A_DROP_MALFORMED,	/* shared address, invalid headers */
 	PRR_STATS_A_DROP_UNREACHABLE,	/* next hop not on-link or unroutable */
 	PRR_STATS_A_DROP_POLICY,	/* matched an entry whose action is drop */
 	PRR_STATS_A_VALIDATED,		/* from a shared address, source owned */
