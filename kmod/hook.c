@@ -31,12 +31,6 @@
 
 #define PRR_HOOK_PRIORITY	(NF_IP_PRI_NAT_DST + 10)
 
-static unsigned int prr_drop(struct prr_net *pn, enum prr_stats_attr why)
-{
-	prr_count(pn, why);
-	return NF_DROP;
-}
-
 /* RFC 5508 §4.1: an ICMP error with a bad checksum is not acted upon. */
 static bool prr_icmp_csum_ok(const struct sk_buff *skb, unsigned int off)
 {

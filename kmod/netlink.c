@@ -9,6 +9,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "nat.h"
 #include "netlink.h"
 #include "netns.h"
 #include "nexthop.h"
@@ -34,6 +35,13 @@ static const struct nla_policy prr_key_policy[PRR_A_PORT_MASK + 1] = {
 
 static const struct nla_policy prr_addr_policy[PRR_A_ADDR + 1] = {
 	[PRR_A_ADDR]		= { .type = NLA_BE32 },
+};
+
+static const struct nla_policy prr_nat_policy[PRR_A_NAT_PREFIX_LEN + 1] = {
+	[PRR_A_ADDR]		= { .type = NLA_BE32 },
+	[PRR_A_OIF]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[PRR_A_NAT_PREFIX]	= { .type = NLA_BE32 },
+	[PRR_A_NAT_PREFIX_LEN]	= NLA_POLICY_MAX(NLA_U8, 32),
 };
 
 static const struct nla_policy prr_config_policy[PRR_A_UNOWNED + 1] = {
@@ -330,6 +338,104 @@ static int prr_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+static int prr_nl_parse_prefix(struct genl_info *info, __be32 *prefix,
+			       u8 *plen)
+{
+	if (!prr_nl_require(info, PRR_A_NAT_PREFIX, "missing NAT prefix") ||
+	    !prr_nl_require(info, PRR_A_NAT_PREFIX_LEN,
+			    "missing NAT prefix length"))
+		return -EINVAL;
+	*prefix = nla_get_in_addr(info->attrs[PRR_A_NAT_PREFIX]);
+	*plen = nla_get_u8(info->attrs[PRR_A_NAT_PREFIX_LEN]);
+	return 0;
+}
+
+static int prr_nl_new_nat(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+	struct nlattr **attrs = info->attrs;
+	struct prr_nat spec = {};
+	int err;
+
+	err = prr_nl_parse_prefix(info, &spec.prefix, &spec.plen);
+	if (err)
+		return err;
+	if (!prr_nl_require(info, PRR_A_ADDR, "missing shared address"))
+		return -EINVAL;
+	err = prr_nl_parse_addr(attrs[PRR_A_ADDR], &spec.addr, info->extack);
+	if (err)
+		return err;
+	if (attrs[PRR_A_OIF]) {
+		spec.oif = nla_get_u32(attrs[PRR_A_OIF]);
+		rcu_read_lock();
+		err = dev_get_by_index_rcu(net, spec.oif) ? 0 : -ENODEV;
+		rcu_read_unlock();
+		if (err) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attrs[PRR_A_OIF],
+					    "no such device");
+			return err;
+		}
+	}
+	return prr_nat_add(prr_net(net), &spec, info->extack);
+}
+
+static int prr_nl_del_nat(struct sk_buff *skb, struct genl_info *info)
+{
+	struct prr_net *pn = prr_net(genl_info_net(info));
+	__be32 prefix;
+	int err;
+	u8 plen;
+
+	err = prr_nl_parse_prefix(info, &prefix, &plen);
+	if (err)
+		return err;
+	err = prr_nat_del(pn, prefix, plen);
+	if (err)
+		NL_SET_ERR_MSG(info->extack, "no such NAT rule");
+	return err;
+}
+
+static int prr_nl_fill_nat(struct sk_buff *skb, const struct prr_nat *nat)
+{
+	if (nla_put_in_addr(skb, PRR_A_ADDR, nat->addr) ||
+	    nla_put_in_addr(skb, PRR_A_NAT_PREFIX, nat->prefix) ||
+	    nla_put_u8(skb, PRR_A_NAT_PREFIX_LEN, nat->plen))
+		return -EMSGSIZE;
+	if (nat->oif && nla_put_u32(skb, PRR_A_OIF, nat->oif))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* cb->args[0]: NAT rules already dumped (there are few). */
+static int prr_nl_dump_nats(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct prr_net *pn = prr_net(sock_net(skb->sk));
+	const struct prr_nat *nat;
+	long i = 0;
+	void *hdr;
+
+	mutex_lock(&pn->lock);
+	cb->seq = pn->gen;
+	list_for_each_entry(nat, &pn->nats, list) {
+		if (i++ < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+				  cb->nlh->nlmsg_seq, &prr_genl_family,
+				  NLM_F_MULTI, PRR_CMD_GET_NAT);
+		if (!hdr)
+			break;
+		genl_dump_check_consistent(cb, hdr);
+		if (prr_nl_fill_nat(skb, nat)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = i;
+	}
+	mutex_unlock(&pn->lock);
+	return skb->len;
+}
+
 static const struct genl_ops prr_genl_ops[] = {
 	{
 		.cmd = PRR_CMD_NEW_ENTRY,
@@ -367,6 +473,21 @@ static const struct genl_ops prr_genl_ops[] = {
 	}, {
 		.cmd = PRR_CMD_GET_CONFIG,
 		.doit = prr_nl_get_config,
+	}, {
+		.cmd = PRR_CMD_NEW_NAT,
+		.doit = prr_nl_new_nat,
+		.policy = prr_nat_policy,
+		.maxattr = ARRAY_SIZE(prr_nat_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_DEL_NAT,
+		.doit = prr_nl_del_nat,
+		.policy = prr_nat_policy,
+		.maxattr = ARRAY_SIZE(prr_nat_policy) - 1,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_GET_NAT,
+		.dumpit = prr_nl_dump_nats,
 	},
 };
 

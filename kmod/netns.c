@@ -14,9 +14,10 @@
 #include <linux/slab.h>
 #include <net/netfilter/ipv4/nf_defrag_ipv4.h>
 
+#include "hook.h"
+#include "nat.h"
 #include "netns.h"
 #include "nexthop.h"
-#include "hook.h"
 
 unsigned int prr_net_id __read_mostly;
 
@@ -242,6 +243,7 @@ static int __net_init prr_net_init(struct net *net)
 	prr_table_init(&pn->table);
 	INIT_LIST_HEAD(&pn->nexthops);
 	pn->net = net;
+	prr_nat_init(pn);
 	/* RFC 7597 §8.1: validation is what a MAP node does by default. */
 	pn->source_check = true;
 	pn->unowned = PRR_UNOWNED_DROP;
@@ -262,6 +264,7 @@ static void __net_exit prr_net_exit(struct net *net)
 		nf_defrag_ipv4_disable(net);
 	}
 	mutex_lock(&pn->lock);
+	prr_nat_exit(pn);
 	prr_table_flush(&pn->table, prr_rule_release, pn);
 	mutex_unlock(&pn->lock);
 	WARN_ON_ONCE(!list_empty(&pn->nexthops));

@@ -51,6 +51,9 @@ struct prr_net {
 	struct mutex lock;		/* serializes every writer */
 	struct prr_table table;
 	struct list_head nexthops;	/* written under lock, read under RCU */
+	struct list_head nats;		/* likewise: struct prr_nat */
+	struct nf_hook_ops nat_ops;	/* registered with nf_nat */
+	bool nat_hooked;
 	struct prr_stats __percpu *stats;
 	struct nf_hook_ops hook_ops[2];	/* PRE_ROUTING, LOCAL_OUT */
 	bool hooked;			/* hooks and defragmentation on */
@@ -88,6 +91,13 @@ static inline void prr_count(struct prr_net *pn, enum prr_stats_attr what)
 	u64_stats_update_begin(&s->syncp);
 	u64_stats_inc(&s->cnt[what]);
 	u64_stats_update_end(&s->syncp);
+}
+
+static inline unsigned int prr_drop(struct prr_net *pn,
+				    enum prr_stats_attr why)
+{
+	prr_count(pn, why);
+	return NF_DROP;
 }
 
 static inline void prr_rule_count(const struct prr_rule *r, unsigned int len)

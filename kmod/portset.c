@@ -156,6 +156,22 @@ const struct prr_entry *prr_addr_default(const struct prr_addr *a)
 	return g->mask ? NULL : prr_group_find(g, 0);
 }
 
+/* Calls @fn on each entry of @a, most specific sets first, until false. */
+void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg)
+{
+	const struct prr_group *g, *end = a->group + a->ngroups;
+	const struct prr_entry *e;
+	u32 i;
+
+	for (g = a->group; g < end; g++) {
+		for (i = 0; i < prr_group_size(g); i++) {
+			e = prr_deref(g->slots[i]);
+			if (e && e != &prr_entry_tomb && !fn(e, arg))
+				return;
+		}
+	}
+}
+
 /* Writer side: the caller holds the table's writer lock. */
 
 static struct prr_addr *prr_index_find_w(const struct prr_table *t,

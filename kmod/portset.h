@@ -7,12 +7,13 @@
  * partial overlaps are refused, and a lookup returns the most specific set
  * (most mask bits) containing the port.
  *
- * Readers (prr_table_find, prr_addr_match, prr_addr_default) run lock-free
- * under RCU; every other function is a writer and must be serialized by the
- * caller (in the kernel: the per-namespace mutex).  Memory a reader may still
- * see is freed only after a grace period.  The caller owns the entries: it
- * allocates them, links them with prr_table_insert() and frees what
- * prr_table_remove() and the flush callbacks hand back, after a grace period.
+ * Readers (prr_table_find, prr_addr_match, prr_addr_default, prr_addr_walk)
+ * run lock-free under RCU; every other function is a writer and must be
+ * serialized by the caller (in the kernel: the per-namespace mutex).  Memory
+ * a reader may still see is freed only after a grace period.  The caller owns
+ * the entries: it allocates them, links them with prr_table_insert() and
+ * frees what prr_table_remove() and the flush callbacks hand back, after a
+ * grace period.
  *
  * Built both in the kernel and in userspace (see portable.h).
  */
@@ -44,6 +45,7 @@ struct prr_cursor {
 };
 
 typedef void (*prr_release_t)(struct prr_entry *e, void *arg);
+typedef bool (*prr_visit_t)(const struct prr_entry *e, void *arg);
 
 #ifdef __KERNEL__
 /* Provided by the table's owner: true when the caller may write @t. */
@@ -61,6 +63,7 @@ void prr_table_init(struct prr_table *t);
 const struct prr_addr *prr_table_find(const struct prr_table *t, __be32 addr);
 const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port);
 const struct prr_entry *prr_addr_default(const struct prr_addr *a);
+void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg);
 
 /* Writers. */
 int prr_table_insert(struct prr_table *t, struct prr_entry *e,

@@ -264,6 +264,8 @@ static const enum mnl_attr_data_type entry_attr_types[PRR_A_MAX + 1] = {
 	[PRR_A_STATS]		= MNL_TYPE_NESTED,
 	[PRR_A_SOURCE_CHECK]	= MNL_TYPE_U8,
 	[PRR_A_UNOWNED]		= MNL_TYPE_U8,
+	[PRR_A_NAT_PREFIX]	= MNL_TYPE_U32,
+	[PRR_A_NAT_PREFIX_LEN]	= MNL_TYPE_U8,
 };
 
 static int entry_attr_cb(const struct nlattr *attr, void *data)
@@ -393,8 +395,72 @@ static int show_config(void)
 	return ret;
 }
 
+static int nat_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[PRR_A_MAX + 1];
+	struct prr_nats *nats = data;
+	struct prr_nat *nat;
+
+	if (parse_attrs(nlh, tb) < 0)
+		return MNL_CB_ERROR;
+	if (!tb[PRR_A_ADDR] || !tb[PRR_A_NAT_PREFIX] ||
+	    !tb[PRR_A_NAT_PREFIX_LEN]) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (nats->n == nats->cap) {
+		size_t cap = nats->cap ? 2 * nats->cap : 16;
+		struct prr_nat *v = realloc(nats->v, cap * sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		nats->v = v;
+		nats->cap = cap;
+	}
+	nat = &nats->v[nats->n++];
+	memset(nat, 0, sizeof(*nat));
+	nat->addr.s_addr = mnl_attr_get_u32(tb[PRR_A_ADDR]);
+	nat->prefix.s_addr = mnl_attr_get_u32(tb[PRR_A_NAT_PREFIX]);
+	nat->plen = mnl_attr_get_u8(tb[PRR_A_NAT_PREFIX_LEN]);
+	if (tb[PRR_A_OIF]) {
+		nat->has_oif = true;
+		nat->oif = mnl_attr_get_u32(tb[PRR_A_OIF]);
+	}
+	return MNL_CB_OK;
+}
+
+static void nats_reset(void *data)
+{
+	struct prr_nats *nats = data;
+
+	nats->n = 0;
+}
+
+static int show_nats(void)
+{
+	struct prr_nats nats = { 0 };
+	struct prr_nl nl;
+	int ret;
+
+	ret = open_or_report(&nl);
+	if (ret)
+		return ret;
+	ret = prr_nl_dump(&nl, PRR_CMD_GET_NAT, nat_msg_cb, nats_reset, &nats);
+	if (ret) {
+		prr_nl_report(&nl, ret);
+		ret = EXIT_FAIL;
+	} else if (print_nats(&nats)) {
+		ret = EXIT_FAIL;
+	}
+	free(nats.v);
+	prr_nl_close(&nl);
+	return ret;
+}
+
 /*
- * "show config": the settings.  "show": in text, the settings then the
+ * "show config": the settings.  "show nat": the NAT rules.  "show": in text, the settings then the
  * entries; in JSON, the array of entries.
  */
 int cmd_show(int argc, char **argv)
@@ -407,6 +473,10 @@ int cmd_show(int argc, char **argv)
 	if (argc > 0 && !strcmp(argv[0], "config")) {
 		ret = no_more_args(argc - 1, argv + 1);
 		return ret ? ret : show_config();
+	}
+	if (argc > 0 && !strcmp(argv[0], "nat")) {
+		ret = no_more_args(argc - 1, argv + 1);
+		return ret ? ret : show_nats();
 	}
 	ret = no_more_args(argc, argv);
 	if (ret)
@@ -561,4 +631,120 @@ int cmd_stats(int argc, char **argv)
 	}
 	prr_nl_close(&nl);
 	return ret;
+}
+
+/* A.B.C.D[/LEN] */
+static int parse_prefix(const char *arg, struct in_addr *prefix, __u8 *plen)
+{
+	char buf[INET_ADDRSTRLEN + 4], *slash;
+	unsigned long len = 32;
+	char *end;
+
+	if (strlen(arg) >= sizeof(buf))
+		return usage_error("invalid prefix \"%s\"", arg);
+	strcpy(buf, arg);
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = '\0';
+		errno = 0;
+		len = strtoul(slash, &end, 10);
+		if (!isdigit((unsigned char)*slash) || *end || errno ||
+		    len > 32)
+			return usage_error("invalid prefix length in \"%s\"",
+					   arg);
+	}
+	if (inet_pton(AF_INET, buf, prefix) != 1)
+		return usage_error("invalid prefix \"%s\"", arg);
+	*plen = len;
+	return EXIT_OK;
+}
+
+struct nat_args {
+	struct in_addr addr;
+	struct in_addr prefix;
+	__u8 plen;
+	bool has_prefix;
+	__u32 oif;
+};
+
+/* [ADDR] from PREFIX[/LEN] [dev IFNAME], ADDR and dev for add-nat only. */
+static int parse_nat_args(int argc, char **argv, bool add,
+			  struct nat_args *n)
+{
+	int i, ret;
+
+	memset(n, 0, sizeof(*n));
+	i = 0;
+	if (add) {
+		if (argc < 1)
+			return usage_error("missing ADDR");
+		if (inet_pton(AF_INET, argv[0], &n->addr) != 1)
+			return usage_error("invalid address \"%s\"", argv[0]);
+		i = 1;
+	}
+	for (; i < argc; i += 2) {
+		const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(argv[i], "from") && (!add || strcmp(argv[i], "dev")))
+			return usage_error("unexpected argument \"%s\"",
+					   argv[i]);
+		if (!arg)
+			return usage_error("\"%s\" needs a value", argv[i]);
+		if (!strcmp(argv[i], "dev")) {
+			if (n->oif)
+				return usage_error("\"dev\" given twice");
+			n->oif = if_nametoindex(arg);
+			if (!n->oif)
+				return usage_error("no such device \"%s\"", arg);
+			continue;
+		}
+		if (n->has_prefix)
+			return usage_error("\"from\" given twice");
+		ret = parse_prefix(arg, &n->prefix, &n->plen);
+		if (ret)
+			return ret;
+		n->has_prefix = true;
+	}
+	if (!n->has_prefix)
+		return usage_error("missing \"from PREFIX/LEN\"");
+	return EXIT_OK;
+}
+
+static int nat_request(__u8 cmd, const struct nat_args *n)
+{
+	struct nlmsghdr *nlh;
+	struct prr_nl nl;
+	int ret;
+
+	ret = open_or_report(&nl);
+	if (ret)
+		return ret;
+	nlh = prr_nl_request(&nl, cmd, NLM_F_ACK);
+	if (cmd == PRR_CMD_NEW_NAT)
+		mnl_attr_put_u32(nlh, PRR_A_ADDR, n->addr.s_addr);
+	mnl_attr_put_u32(nlh, PRR_A_NAT_PREFIX, n->prefix.s_addr);
+	mnl_attr_put_u8(nlh, PRR_A_NAT_PREFIX_LEN, n->plen);
+	if (n->oif)
+		mnl_attr_put_u32(nlh, PRR_A_OIF, n->oif);
+	ret = exchange_ack(&nl, nlh);
+	prr_nl_close(&nl);
+	return ret;
+}
+
+int cmd_add_nat(int argc, char **argv)
+{
+	struct nat_args n;
+	int ret;
+
+	ret = parse_nat_args(argc, argv, true, &n);
+	return ret ? ret : nat_request(PRR_CMD_NEW_NAT, &n);
+}
+
+int cmd_del_nat(int argc, char **argv)
+{
+	struct nat_args n;
+	int ret;
+
+	ret = parse_nat_args(argc, argv, false, &n);
+	return ret ? ret : nat_request(PRR_CMD_DEL_NAT, &n);
 }

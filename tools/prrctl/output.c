@@ -30,6 +30,9 @@ static const char *const stat_names[PRR_STATS_A_MAX + 1] = {
 	[PRR_STATS_A_DROP_POLICY]	= "drop_policy",
 	[PRR_STATS_A_VALIDATED]		= "validated",
 	[PRR_STATS_A_DROP_SPOOFED]	= "drop_spoofed",
+	[PRR_STATS_A_NAT_MAPPED]	= "nat_mapped",
+	[PRR_STATS_A_DROP_NAT_EXHAUSTED] = "drop_nat_exhausted",
+	[PRR_STATS_A_DROP_NAT_NO_PORT]	= "drop_nat_no_port",
 };
 
 /* Also the words of "prrctl set unowned". */
@@ -243,4 +246,65 @@ int print_config(const struct prr_config *config)
 		return -ENOMEM;
 	}
 	return print_json(obj);
+}
+
+static struct json_object *nat_json(const struct prr_nat *nat)
+{
+	char addr[INET_ADDRSTRLEN], prefix[INET_ADDRSTRLEN];
+	struct json_object *obj = json_object_new_object();
+	char dev[IF_NAMESIZE], from[INET_ADDRSTRLEN + 8];
+
+	inet_ntop(AF_INET, &nat->addr, addr, sizeof(addr));
+	inet_ntop(AF_INET, &nat->prefix, prefix, sizeof(prefix));
+	snprintf(from, sizeof(from), "%s/%u", prefix, nat->plen);
+	if (!obj ||
+	    !json_add(obj, "addr", json_object_new_string(addr), false) ||
+	    !json_add(obj, "from", json_object_new_string(from), false) ||
+	    !json_add(obj, "dev",
+		      json_string_or_null(nat->has_oif ?
+					  dev_name(nat->oif, dev) : NULL),
+		      !nat->has_oif)) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* Text: the arguments of "prrctl add-nat", one rule per line. */
+int print_nats(const struct prr_nats *nats)
+{
+	char addr[INET_ADDRSTRLEN], from[INET_ADDRSTRLEN];
+	struct json_object *arr, *obj;
+	char dev[IF_NAMESIZE];
+	size_t i;
+
+	if (!opts.json) {
+		for (i = 0; i < nats->n; i++) {
+			const struct prr_nat *nat = &nats->v[i];
+
+			inet_ntop(AF_INET, &nat->addr, addr, sizeof(addr));
+			inet_ntop(AF_INET, &nat->prefix, from, sizeof(from));
+			printf("%s from %s/%u", addr, from, nat->plen);
+			if (nat->has_oif)
+				printf(" dev %s", dev_name(nat->oif, dev));
+			putchar('\n');
+		}
+		return 0;
+	}
+	arr = json_object_new_array();
+	if (!arr)
+		goto nomem;
+	for (i = 0; i < nats->n; i++) {
+		obj = nat_json(&nats->v[i]);
+		if (!obj || json_object_array_add(arr, obj)) {
+			json_object_put(obj);
+			json_object_put(arr);
+			goto nomem;
+		}
+	}
+	return print_json(arr);
+
+nomem:
+	fprintf(stderr, "prrctl: out of memory\n");
+	return -ENOMEM;
 }

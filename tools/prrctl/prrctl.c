@@ -34,6 +34,8 @@ static const struct {
 	{ "stats",	cmd_stats },
 	{ "flush",	cmd_flush },
 	{ "set",	cmd_set },
+	{ "add-nat",	cmd_add_nat },
+	{ "del-nat",	cmd_del_nat },
 	{ "help",	cmd_help },
 };
 
@@ -54,6 +56,8 @@ static const char help_text[] =
 	"      counters (with -j: the entries only)\n"
 	"  show config\n"
 	"      print the settings of the network namespace\n"
+	"  show nat\n"
+	"      print the NAT rules of the CPE role\n"
 	"  set [source-check on|off] [unowned drop|reject]\n"
 	"      source-check: drop packets from a shared address whose source\n"
 	"      port (ICMP Identifier) belongs to another CPE than the one they\n"
@@ -64,6 +68,12 @@ static const char help_text[] =
 	"      print the counters of the network namespace\n"
 	"  flush\n"
 	"      remove every entry of the network namespace\n"
+	"  add-nat ADDR from PREFIX/LEN [dev IFNAME]\n"
+	"      CPE role: new connections from PREFIX (leaving by IFNAME) get\n"
+	"      source address ADDR and a source port (ICMP Identifier) drawn\n"
+	"      at random from the local entries of ADDR: this CPE's port set\n"
+	"  del-nat from PREFIX/LEN\n"
+	"      remove that NAT rule\n"
 	"  help\n"
 	"      print this help\n"
 	"\n"

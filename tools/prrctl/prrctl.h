@@ -54,6 +54,21 @@ struct prr_stats {
 	__u64 val[PRR_STATS_A_MAX + 1];
 };
 
+/* A NAT rule of the CPE role. */
+struct prr_nat {
+	struct in_addr addr;
+	struct in_addr prefix;
+	__u8 plen;
+	bool has_oif;
+	__u32 oif;
+};
+
+struct prr_nats {
+	struct prr_nat *v;
+	size_t n;
+	size_t cap;
+};
+
 /* Namespace settings as read back from the kernel. */
 struct prr_config {
 	bool replied;
@@ -71,11 +86,14 @@ int cmd_show(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_flush(int argc, char **argv);
 int cmd_set(int argc, char **argv);
+int cmd_add_nat(int argc, char **argv);
+int cmd_del_nat(int argc, char **argv);
 
 /* Output on stdout, text or JSON as chosen by opts; 0 or -errno. */
 int print_entries(const struct prr_entries *entries);
 int print_stats(const struct prr_stats *stats);
 int print_config(const struct prr_config *config);
+int print_nats(const struct prr_nats *nats);
 
 extern const char *const unowned_names[PRR_UNOWNED_MAX + 1];
 

@@ -31,6 +31,14 @@
  * PRR_CMD_SET_CONFIG doit, CAP_NET_ADMIN.  Changes the namespace settings
  *		      given: PRR_A_SOURCE_CHECK, PRR_A_UNOWNED (at least one).
  * PRR_CMD_GET_CONFIG doit.  Replies with every namespace setting.
+ * PRR_CMD_NEW_NAT    doit, CAP_NET_ADMIN.  The CPE role: new connections
+ *		      from PRR_A_NAT_PREFIX/PRR_A_NAT_PREFIX_LEN (leaving by
+ *		      PRR_A_OIF, if given) get source address PRR_A_ADDR and
+ *		      a source port (ICMP Identifier) from the entries of
+ *		      PRR_A_ADDR whose action is PRR_ACTION_LOCAL.
+ * PRR_CMD_DEL_NAT    doit, CAP_NET_ADMIN.  PRR_A_NAT_PREFIX and
+ *		      PRR_A_NAT_PREFIX_LEN identify the rule.
+ * PRR_CMD_GET_NAT    dumpit: every NAT rule of the namespace.
  *
  * Addresses are in network byte order; ports, masks and counters in host
  * byte order.
@@ -52,6 +60,9 @@ enum prr_cmd {
 	PRR_CMD_GET_STATS,
 	PRR_CMD_SET_CONFIG,
 	PRR_CMD_GET_CONFIG,
+	PRR_CMD_NEW_NAT,
+	PRR_CMD_DEL_NAT,
+	PRR_CMD_GET_NAT,
 
 	__PRR_CMD_MAX,
 };
@@ -72,6 +83,8 @@ enum prr_attr {
 	PRR_A_STATS,		/* nest: PRR_STATS_A_* */
 	PRR_A_SOURCE_CHECK,	/* u8: 1 validates sources (the default) */
 	PRR_A_UNOWNED,		/* u8: enum prr_unowned */
+	PRR_A_NAT_PREFIX,	/* __be32: the LAN prefix a NAT rule applies to */
+	PRR_A_NAT_PREFIX_LEN,	/* u8: its length, 0-32 */
 
 	__PRR_A_MAX,
 };
@@ -112,6 +125,9 @@ enum prr_stats_attr {
 	PRR_STATS_A_DROP_POLICY,	/* matched an entry whose action is drop */
 	PRR_STATS_A_VALIDATED,		/* from a shared address, source owned */
 	PRR_STATS_A_DROP_SPOOFED,	/* from a shared address, not its owner */
+	PRR_STATS_A_NAT_MAPPED,		/* new connections given a port */
+	PRR_STATS_A_DROP_NAT_EXHAUSTED,	/* no free port in the set */
+	PRR_STATS_A_DROP_NAT_NO_PORT,	/* to translate, but has no port */
 
 	__PRR_STATS_A_MAX,
 };
