@@ -944,6 +944,79 @@ TEST_F(prr, config_out_of_range)
 	EXPECT_EQ(PRR_UNOWNED_DROP, c.unowned);
 }
 
+static struct nlmsghdr *nat_request(struct prr_sock *sk, __u8 cmd,
+				    const char *prefix, int plen)
+{
+	struct nlmsghdr *nlh = request(sk, cmd, NLM_F_ACK);
+
+	if (cmd == PRR_CMD_NEW_NAT)
+		mnl_attr_put_u32(nlh, PRR_A_ADDR, ip(SHARED));
+	if (prefix)
+		mnl_attr_put_u32(nlh, PRR_A_NAT_PREFIX, ip(prefix));
+	if (plen >= 0)
+		mnl_attr_put_u8(nlh, PRR_A_NAT_PREFIX_LEN, plen);
+	return nlh;
+}
+
+static int count_nats(struct __test_metadata *_metadata, struct prr_sock *sk)
+{
+	struct answer ans;
+
+	EXPECT_EQ(0, talk(sk, request(sk, PRR_CMD_GET_NAT, NLM_F_DUMP),
+			  entry_cb, &ans));
+	EXPECT_EQ(0, ans.error);
+	return ans.replies;
+}
+
+TEST_F(prr, nat_add_dump_del)
+{
+	struct prr_sock *sk = &self->s;
+
+	expect_ok(_metadata, sk,
+		  nat_request(sk, PRR_CMD_NEW_NAT, "192.168.1.7", 24));
+	EXPECT_EQ(1, count_nats(_metadata, sk));
+	/* The prefix is stored masked: the same rule, however written. */
+	expect_refused(_metadata, sk,
+		       nat_request(sk, PRR_CMD_NEW_NAT, "192.168.1.0", 24),
+		       EEXIST, "NAT rule already exists", NULL);
+	expect_ok(_metadata, sk,
+		  nat_request(sk, PRR_CMD_DEL_NAT, "192.168.1.0", 24));
+	EXPECT_EQ(0, count_nats(_metadata, sk));
+	expect_refused(_metadata, sk,
+		       nat_request(sk, PRR_CMD_DEL_NAT, "192.168.1.0", 24),
+		       ENOENT, "no such NAT rule", NULL);
+}
+
+TEST_F(prr, nat_missing_attributes)
+{
+	struct prr_sock *sk = &self->s;
+
+	expect_refused(_metadata, sk,
+		       nat_request(sk, PRR_CMD_NEW_NAT, NULL, 24), EINVAL,
+		       "missing NAT prefix", NULL);
+	expect_refused(_metadata, sk,
+		       nat_request(sk, PRR_CMD_NEW_NAT, "192.168.1.0", -1),
+		       EINVAL, "missing NAT prefix length", NULL);
+	EXPECT_EQ(0, count_nats(_metadata, sk));
+}
+
+TEST_F(prr, nat_bad_prefix_len_and_device)
+{
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *bad;
+	struct nlmsghdr *nlh;
+
+	nlh = nat_request(sk, PRR_CMD_NEW_NAT, "192.168.1.0", -1);
+	bad = next_attr(nlh);
+	mnl_attr_put_u8(nlh, PRR_A_NAT_PREFIX_LEN, 33);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+
+	nlh = nat_request(sk, PRR_CMD_NEW_NAT, "192.168.1.0", 24);
+	mnl_attr_put_u32(nlh, PRR_A_OIF, 999999);
+	expect_refused(_metadata, sk, nlh, ENODEV, "no such device", NULL);
+	EXPECT_EQ(0, count_nats(_metadata, sk));
+}
+
 TEST_F(prr, command_above_max)
 {
 	struct prr_sock *sk = &self->s;
