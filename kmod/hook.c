@@ -82,9 +82,9 @@ static const struct prr_entry *prr_owner(const struct prr_addr *a,
 }
 
 /*
- * Source validation: @skb comes from a shared address; the entry owning its
- * source port says where it may come from.  A hairpinned or LAN packet of a
- * local entry comes in on loopback; one of a drop entry from nowhere.
+ * Source validation: @skb comes from a shared address, from outside this
+ * host; the entry owning its source port says where it may come from.  The
+ * ports of a local or drop entry are nobody else's to send from.
  */
 static bool prr_source_valid(struct prr_net *pn, const struct prr_addr *a,
 			     struct sk_buff *skb)
@@ -101,16 +101,8 @@ static bool prr_source_valid(struct prr_net *pn, const struct prr_addr *a,
 		return false;
 	}
 	r = prr_rule_of(e);
-	switch (r->action) {
-	case PRR_ACTION_VIA:
-		ok = prr_nexthop_is_source(pn, r->nh, skb);
-		break;
-	case PRR_ACTION_LOCAL:
-		ok = skb->dev && (skb->dev->flags & IFF_LOOPBACK);
-		break;
-	default:
-		ok = false;
-	}
+	ok = r->action == PRR_ACTION_VIA &&
+	     prr_nexthop_is_source(pn, r->nh, skb);
 	prr_count(pn, ok ? PRR_STATS_A_VALIDATED : PRR_STATS_A_DROP_SPOOFED);
 	return ok;
 }
@@ -163,7 +155,8 @@ static unsigned int prr_hook_prerouting(void *priv, struct sk_buff *skb,
 	struct prr_net *pn = priv;
 
 	dst = prr_table_find(&pn->table, iph->daddr);
-	if (READ_ONCE(pn->source_check))
+	/* What comes in on loopback is this host's own: nothing to check. */
+	if (READ_ONCE(pn->source_check) && !(skb->dev->flags & IFF_LOOPBACK))
 		src = prr_table_find(&pn->table, iph->saddr);
 	if (likely(!dst && !src))
 		return NF_ACCEPT;
