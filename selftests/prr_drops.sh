@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # prr data path, what is not forwarded to a CPE: packets to the shared
-# address without a port (ICMP, GRE, ESP, fragments) count drop_no_port;
-# truncated L4 headers drop_malformed; entries with action drop
-# drop_policy; entries with action local leave the packet to the PRR's own
-# stack.  Each assertion checks which counters moved, by exactly how much,
-# and that no CPE received anything.  These do not depend on the link
-# layer: separate links only.
+# address without a port (GRE, ESP, AH) count drop_no_port, unless a
+# port-mask 0 entry takes them; lone fragments are held by the kernel's
+# reassembly (prr enables it) and never reach prr; truncated L4 headers
+# drop_malformed; entries with action drop drop_policy; entries with action
+# local leave the packet to the PRR's own stack.  (ICMP is routed by its
+# Identifier or quoted port: prr_icmp.sh.)  Each assertion checks which
+# counters moved, by exactly how much, and that no CPE received anything.
+# These do not depend on the link layer: separate links only.
 
 set -u
 SELFTESTS=$(dirname "$(readlink -f "$0")")
@@ -44,32 +46,63 @@ test_no_port()
 	add_both_cpes || return
 	before=$(prr_stats)
 	watch_cpes || return
-	send_n --proto icmp || return
 	send_n --proto gre || return
 	send_n --proto 50 || return			# ESP
+	send_n --proto 51 || return			# AH
 	rx_stop
-	ktap_expect "ICMP echo, GRE and ESP to $SHARED: drop_no_port, nothing else" \
+	ktap_expect "GRE, ESP and AH to $SHARED: drop_no_port, nothing else" \
 		"drop_no_port=$((3 * N))" "$(stats_moved "$before")"
 	ktap_expect "... and no CPE receives them" "0 0" \
 		"$(rx_count c1) $(rx_count c2)"
-}
 
-test_fragments()
-{
-	local before
-
-	add_both_cpes || return
+	# a default entry (port-mask 0) receives what has no port
+	prr_add port-value 0 port-mask 0 via "$CPE2_ADDR" || return
 	before=$(prr_stats)
 	watch_cpes || return
-	# first fragments (ports visible), middle and last fragments
-	send_n --proto udp --ports "$P1" --mf --size 1000 || return
-	send_n --proto udp --ports "$P1" --mf --frag-off 976 --size 1000 ||
-		return
-	send_n --proto udp --ports "$P1" --frag-off 1952 || return
-	send_n --proto tcp --ports "$P2" --mf || return
+	send_n --proto gre --tag 101 || return
+	send_n --proto 50 --tag 201 || return
 	rx_stop
-	ktap_expect "fragments (MF or offset) to $SHARED: drop_no_port, nothing else" \
-		"drop_no_port=$((4 * N))" "$(stats_moved "$before")"
+	ktap_expect "with a port-mask 0 entry (CPE-2), GRE and ESP reach CPE-2, none CPE-1" \
+		"forwarded=$((2 * N)) 0 $((2 * N))" \
+		"$(stats_moved "$before") $(rx_count c1) $(rx_count c2)"
+}
+
+timed_out()
+{
+	[ "$(kstats_moved "$1" prr IpReasmTimeout)" = "IpReasmTimeout=$2" ]
+}
+
+# Fragments with no complete datagram: the PRR's kernel reassembles before
+# prr's hook, so they wait there and time out; prr never sees them.
+test_fragments()
+{
+	local before kb kt names="IpReasmReqds IpReasmOKs IpReasmFails IpReasmTimeout"
+
+	add_both_cpes || return
+	step "reassembly timeout 1 s in the PRR" ns_sysctl "$NS_PRR" \
+		net.ipv4.ipfrag_time=1 || return
+	before=$(prr_stats)
+	# shellcheck disable=SC2086 # names
+	kb=$(kstat prr $names)
+	kt=$(kstat prr IpReasmTimeout)
+	watch_cpes || return
+	# first fragments (ports visible), middle and last fragments, each
+	# of its own datagram (distinct tags, distinct IP IDs)
+	send_n --proto udp --ports "$P1" --mf --size 1000 --tag 1 || return
+	send_n --proto udp --ports "$P1" --mf --frag-off 976 --size 1000 \
+		--tag 101 || return
+	send_n --proto udp --ports "$P1" --frag-off 1952 --tag 201 || return
+	send_n --proto tcp --ports "$P2" --mf --tag 301 || return
+	ktap_check "lone fragments: the PRR's reassembly times out on all $((4 * N)) (ipfrag_time 1 s)" \
+		wait_until 15 timed_out "$kt" $((4 * N))
+	rx_stop
+	ns_sysctl "$NS_PRR" net.ipv4.ipfrag_time=30
+	# shellcheck disable=SC2086 # names
+	ktap_expect "lone fragments to $SHARED: held and dropped by the kernel's reassembly" \
+		"IpReasmFails=$((4 * N)) IpReasmReqds=$((4 * N)) IpReasmTimeout=$((4 * N))" \
+		"$(kstats_moved "$kb" prr $names)"
+	ktap_expect "... never reaching prr: no prr counter moves" \
+		"" "$(stats_moved "$before")"
 	ktap_expect "... and no CPE receives them" "0 0" \
 		"$(rx_count c1) $(rx_count c2)"
 
