@@ -17,6 +17,11 @@
  * has no free port for the tuple, the connection is dropped and counted;
  * the choice is bounded (portalloc.c), so a full set costs a bounded number
  * of conntrack lookups, never a soft lockup.
+ *
+ * A packet nf_nat does not translate (no conntrack entry because conntrack
+ * found it invalid, a connection older than the rule, a protocol conntrack
+ * does not track) would leave with its LAN source: a guard hook after source
+ * NAT drops it instead, and counts it.
  */
 
 #include <linux/inetdevice.h>
@@ -156,6 +161,21 @@ static unsigned int prr_nat_lookup(void *priv, struct sk_buff *skb,
 	return prr_nat_map(pn, best, ct);
 }
 
+/* After source NAT: a source still in a NAT prefix was not translated. */
+static unsigned int prr_nat_guard(void *priv, struct sk_buff *skb,
+				  const struct nf_hook_state *state)
+{
+	const __be32 saddr = ip_hdr(skb)->saddr;
+	struct prr_net *pn = priv;
+	const struct prr_nat *nat;
+
+	list_for_each_entry_rcu(nat, &pn->nats, list) {
+		if (prr_nat_matches(nat, saddr, state->out))
+			return prr_drop(pn, PRR_STATS_A_DROP_NAT_UNTRANSLATED);
+	}
+	return NF_ACCEPT;
+}
+
 static int prr_nat_attach(struct prr_net *pn)
 {
 	int err;
@@ -166,12 +186,19 @@ static int prr_nat_attach(struct prr_net *pn)
 	if (err)
 		return err;
 	err = nf_nat_ipv4_register_fn(pn->net, &pn->nat_ops);
-	if (err) {
-		nf_ct_netns_put(pn->net, NFPROTO_IPV4);
-		return err;
-	}
+	if (err)
+		goto put;
+	err = nf_register_net_hook(pn->net, &pn->nat_guard_ops);
+	if (err)
+		goto unregister;
 	pn->nat_hooked = true;
 	return 0;
+
+unregister:
+	nf_nat_ipv4_unregister_fn(pn->net, &pn->nat_ops);
+put:
+	nf_ct_netns_put(pn->net, NFPROTO_IPV4);
+	return err;
 }
 
 int prr_nat_add(struct prr_net *pn, const struct prr_nat *spec,
@@ -236,6 +263,9 @@ void prr_nat_init(struct prr_net *pn)
 	pn->nat_ops.hooknum = NF_INET_POST_ROUTING;
 	pn->nat_ops.priority = NF_IP_PRI_NAT_SRC;
 	pn->nat_ops.priv = pn;
+	pn->nat_guard_ops = pn->nat_ops;
+	pn->nat_guard_ops.hook = prr_nat_guard;
+	pn->nat_guard_ops.priority = NF_IP_PRI_NAT_SRC + 1;
 }
 
 void prr_nat_exit(struct prr_net *pn)
@@ -243,6 +273,7 @@ void prr_nat_exit(struct prr_net *pn)
 	struct prr_nat *nat, *tmp;
 
 	if (pn->nat_hooked) {
+		nf_unregister_net_hook(pn->net, &pn->nat_guard_ops);
 		nf_nat_ipv4_unregister_fn(pn->net, &pn->nat_ops);
 		nf_ct_netns_put(pn->net, NFPROTO_IPV4);
 	}

@@ -53,6 +53,7 @@ struct prr_net {
 	struct list_head nexthops;	/* written under lock, read under RCU */
 	struct list_head nats;		/* likewise: struct prr_nat */
 	struct nf_hook_ops nat_ops;	/* registered with nf_nat */
+	struct nf_hook_ops nat_guard_ops; /* drops what NAT left alone */
 	bool nat_hooked;
 	struct prr_stats __percpu *stats;
 	struct nf_hook_ops hook_ops[2];	/* PRE_ROUTING, LOCAL_OUT */

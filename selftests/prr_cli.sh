@@ -65,11 +65,11 @@ test_formats()
 		"$(prr_ctl -j show | jq -r '.[] | select(.action != "via") |
 			"\(.action) \(.via) \(.dev)"' | sort | paste -s -d' ')"
 	ktap_expect "-j stats: exactly the documented counters, all numbers" \
-		'["drop_malformed","drop_nat_exhausted","drop_nat_no_port","drop_no_entry","drop_no_port","drop_policy","drop_spoofed","drop_unreachable","forwarded","local","nat_mapped","validated"] true' \
+		'["drop_malformed","drop_nat_exhausted","drop_nat_no_port","drop_nat_untranslated","drop_no_entry","drop_no_port","drop_policy","drop_spoofed","drop_unreachable","forwarded","local","nat_mapped","validated"] true' \
 		"$(prr_ctl -j stats | jq -c 'keys, ([.[] | type] | all(. == "number"))' |
 			paste -s -d' ')"
 	ktap_expect "stats: one 'name value' line per counter" \
-		"drop_malformed drop_nat_exhausted drop_nat_no_port drop_no_entry drop_no_port drop_policy drop_spoofed drop_unreachable forwarded local nat_mapped validated" \
+		"drop_malformed drop_nat_exhausted drop_nat_no_port drop_nat_untranslated drop_no_entry drop_no_port drop_policy drop_spoofed drop_unreachable forwarded local nat_mapped validated" \
 		"$(prr_ctl stats | awk 'NF == 2 && $2 ~ /^[0-9]+$/ { print $1 }' |
 			sort | paste -s -d' ')"
 
@@ -246,7 +246,7 @@ test_isolation()
 	show=$(prr_ctl show)
 	topo_add_ns iso || return
 	iso=$TOPO_NEW_NS
-	zero='{"drop_malformed":0,"drop_nat_exhausted":0,"drop_nat_no_port":0,"drop_no_entry":0,"drop_no_port":0,"drop_policy":0,"drop_spoofed":0,"drop_unreachable":0,"forwarded":0,"local":0,"nat_mapped":0,"validated":0}'
+	zero='{"drop_malformed":0,"drop_nat_exhausted":0,"drop_nat_no_port":0,"drop_nat_untranslated":0,"drop_no_entry":0,"drop_no_port":0,"drop_policy":0,"drop_spoofed":0,"drop_unreachable":0,"forwarded":0,"local":0,"nat_mapped":0,"validated":0}'
 	ktap_expect "another namespace sees none of the PRR's entries" "[]" \
 		"$(ns_exec "$iso" "$PRRCTL" -j show | jq -c .)"
 	ktap_expect "... and has its own, zero, counters" "$zero" \

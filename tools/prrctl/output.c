@@ -33,6 +33,7 @@ static const char *const stat_names[PRR_STATS_A_MAX + 1] = {
 	[PRR_STATS_A_NAT_MAPPED]	= "nat_mapped",
 	[PRR_STATS_A_DROP_NAT_EXHAUSTED] = "drop_nat_exhausted",
 	[PRR_STATS_A_DROP_NAT_NO_PORT]	= "drop_nat_no_port",
+	[PRR_STATS_A_DROP_NAT_UNTRANSLATED] = "drop_nat_untranslated",
 };
 
 /* Also the words of "prrctl set unowned". */

@@ -128,6 +128,7 @@ enum prr_stats_attr {
 	PRR_STATS_A_NAT_MAPPED,		/* new connections given a port */
 	PRR_STATS_A_DROP_NAT_EXHAUSTED,	/* no free port in the set */
 	PRR_STATS_A_DROP_NAT_NO_PORT,	/* to translate, but has no port */
+	PRR_STATS_A_DROP_NAT_UNTRANSLATED, /* would leave with a LAN source */
 
 	__PRR_STATS_A_MAX,
 };
