@@ -6,6 +6,8 @@
  * per destination port.  Every datagram carries a tag (magic + 32-bit id)
  * right after its L4 header so that a receiver can tell which packet it
  * sees.  Prints "sent PACKETS BYTES" (IP total lengths) at the end.
+ * --sports LIST sends every destination port from each of those source
+ * ports.
  *
  * recv: captures on one interface with an AF_PACKET socket and prints one
  * line per interesting packet:
@@ -13,17 +15,31 @@
  *   pkt PROTO SPORT DPORT TTL TOTLEN SRC DST TAG FLAGS
  *	a tagged IPv4 packet (any IPv4 packet with --all; TAG is "-" when
  *	absent).  SPORT/DPORT are "-" for portless protocols and non-first
- *	fragments.  FLAGS: comma list of df, mf, off=N (bytes), badsum
+ *	fragments; SPORT of an ICMP query (echo, timestamp...) is its
+ *	Identifier.  FLAGS: comma list of df, mf, off=N (bytes), badsum
  *	(IP header checksum wrong), or "-".
- *   icmp TYPE CODE MTU SRC DST IPROTO ISPORT IDPORT IDST ITAG
+ *   icmp TYPE CODE MTU SRC DST IPROTO ISPORT IDPORT IDST ITAG [ISRC]
  *	an ICMP error (types 3, 4, 5, 11, 12); MTU is the next-hop MTU of
  *	"fragmentation needed" (0 otherwise); the I* fields describe the
- *	embedded datagram.
+ *	embedded datagram, ISRC (with --isrc) its source address.
  *   arp OP SENDER TARGET
  *	an ARP request or reply (only with --arp).
  *
  * Only frames addressed to the interface (host, broadcast, multicast) are
  * considered: outgoing frames and frames for other hosts are ignored.
+ *
+ * serve: TCP listeners and UDP sockets on the given ports that echo what
+ * they receive; one line per accepted connection or datagram:
+ *
+ *   accept tcp PEER PEERPORT PORT
+ *   echo udp PEER PEERPORT PORT
+ *
+ * connect: opens TCP connections (or connected UDP sockets) to every port,
+ * --repeat times, all at once; each sends its tag and waits for the echo.
+ * One line per flow, then a summary; exit 0 iff every flow succeeded:
+ *
+ *   flow PROTO LPORT RPORT ok|fail
+ *   connected OK TOTAL
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -285,6 +301,13 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A list of ports (--ports, --sports, --tcp, --udp), duplicates kept. */
+struct port_list {
+	u16 *v;
+	size_t n;
+	size_t cap;
+};
+
 /* ------------------------------------------------------------------ send */
 
 struct send_opts {
@@ -293,9 +316,8 @@ struct send_opts {
 	bool have_src;
 	int proto;
 	const struct l4_desc *l4;	/* NULL: no L4 header (raw protocol) */
-	u16 *ports;
-	size_t nports;
-	size_t ports_cap;
+	struct port_list ports;
+	struct port_list sports;	/* --sports; empty: sport only */
 	u16 sport;
 	int ttl;
 	int tos;
@@ -312,22 +334,21 @@ struct send_opts {
 	bool quiet;
 };
 
-static void add_port(struct send_opts *o, unsigned long port)
+static void add_port(struct port_list *l, unsigned long port)
 {
-	if (o->nports >= MAX_PORTS)
+	if (l->n >= MAX_PORTS)
 		usage_error("too many ports (at most %u)", MAX_PORTS);
-	if (o->nports == o->ports_cap) {
-		o->ports_cap = o->ports_cap ? o->ports_cap * 2 : 64;
-		o->ports = realloc(o->ports,
-				   o->ports_cap * sizeof(*o->ports));
-		if (!o->ports)
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (!l->v)
 			die(1, "out of memory");
 	}
-	o->ports[o->nports++] = (u16)port;
+	l->v[l->n++] = (u16)port;
 }
 
 /* "1,80,1024-1100,0x0400" */
-static void parse_ports(struct send_opts *o, const char *arg)
+static void parse_ports(struct port_list *l, const char *arg)
 {
 	char *copy = strdup(arg), *save = NULL, *item, *dash;
 	unsigned long lo, hi, p;
@@ -347,10 +368,10 @@ static void parse_ports(struct send_opts *o, const char *arg)
 		if (hi < lo)
 			usage_error("invalid port range in '%s'", arg);
 		for (p = lo; p <= hi; p++)
-			add_port(o, p);
+			add_port(l, p);
 	}
 	free(copy);
-	if (!o->nports)
+	if (!l->n)
 		usage_error("empty port list '%s'", arg);
 }
 
@@ -571,6 +592,7 @@ static const struct option send_longopts[] = {
 	{ "proto",	required_argument, NULL, 'p' },
 	{ "ports",	required_argument, NULL, 'P' },
 	{ "sport",	required_argument, NULL, 'S' },
+	{ "sports",	required_argument, NULL, 'L' },
 	{ "ttl",	required_argument, NULL, 't' },
 	{ "tos",	required_argument, NULL, 'T' },
 	{ "df",		no_argument,	   NULL, 'D' },
@@ -607,10 +629,13 @@ static void send_parse(struct send_opts *o, int argc, char **argv)
 			o->proto = arg_proto(optarg);
 			break;
 		case 'P':
-			parse_ports(o, optarg);
+			parse_ports(&o->ports, optarg);
 			break;
 		case 'S':
 			o->sport = (u16)arg_num("sport", optarg, 65535);
+			break;
+		case 'L':
+			parse_ports(&o->sports, optarg);
 			break;
 		case 't':
 			o->ttl = (int)arg_num("ttl", optarg, 255);
@@ -677,8 +702,10 @@ static void send_check(struct send_opts *o)
 	unsigned int min;
 
 	o->l4 = l4_by_proto(o->proto);
-	if (!o->nports)
-		add_port(o, 9);
+	if (!o->ports.n)
+		add_port(&o->ports, 9);
+	if (!o->sports.n)
+		add_port(&o->sports, o->sport);
 	min = IP_HLEN + TAG_LEN + (o->l4 && !o->frag_off ? o->l4->hdr_len : 0);
 	if (o->size && o->size < min)
 		usage_error("--size %u is below this packet's minimum of %u",
@@ -709,7 +736,7 @@ static int send_main(int argc, char **argv)
 	unsigned int len, r;
 	u32 tag;
 	int fd, one = 1, sndbuf = 4 << 20, pmtu = IP_PMTUDISC_PROBE;
-	size_t i;
+	size_t i, j;
 
 	send_parse(&o, argc, argv);
 	send_check(&o);
@@ -729,23 +756,29 @@ static int send_main(int argc, char **argv)
 
 	tag = o.tag;
 	for (r = 0; r < o.repeat; r++) {
-		for (i = 0; i < o.nports; i++, tag++) {
-			len = build_datagram(pkt, &o, o.ports[i], tag);
-			if (o.frag_size && len - IP_HLEN > o.frag_size) {
-				packets += send_fragments(fd, &o, pkt, len,
-							  &bytes);
-			} else {
-				send_one(fd, &o, pkt, len);
-				bytes += len;
-				packets++;
+		for (j = 0; j < o.sports.n; j++) {
+			o.sport = o.sports.v[j];
+			for (i = 0; i < o.ports.n; i++, tag++) {
+				len = build_datagram(pkt, &o, o.ports.v[i],
+						     tag);
+				if (o.frag_size &&
+				    len - IP_HLEN > o.frag_size) {
+					packets += send_fragments(fd, &o, pkt,
+								  len, &bytes);
+				} else {
+					send_one(fd, &o, pkt, len);
+					bytes += len;
+					packets++;
+				}
+				pace(&o, &next);
 			}
-			pace(&o, &next);
 		}
 	}
 	close(fd);
 	if (!o.quiet)
 		printf("sent %lu %llu\n", packets, bytes);
-	free(o.ports);
+	free(o.ports.v);
+	free(o.sports.v);
 	return 0;
 }
 
@@ -767,6 +800,7 @@ struct recv_opts {
 	bool all;
 	bool arp;
 	bool no_icmp;
+	bool isrc;
 };
 
 static sig_atomic_t stop_signal;
@@ -823,11 +857,18 @@ static bool is_icmp_error(u8 type)
 	return type == 3 || type == 4 || type == 5 || type == 11 || type == 12;
 }
 
-static void print_icmp_error(const u8 *ip, const u8 *icmp,
-			     size_t len)
+/* ICMP queries, whose Identifier conntrack and prr treat as a port. */
+static bool is_icmp_query(u8 type)
+{
+	return type == 0 || type == 8 || (type >= 13 && type <= 18);
+}
+
+/* With --isrc, the line ends with the embedded datagram's source. */
+static void print_icmp_error(const struct recv_opts *o, const u8 *ip,
+			     const u8 *icmp, size_t len)
 {
 	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], id[INET_ADDRSTRLEN];
-	char pname[16], sp[8], dp[8], tag[16];
+	char is[INET_ADDRSTRLEN], pname[16], sp[8], dp[8], tag[16];
 	const u8 *in = icmp + 8;
 	size_t inlen = len - 8, ihl;
 	unsigned int mtu = 0;
@@ -837,17 +878,21 @@ static void print_icmp_error(const u8 *ip, const u8 *icmp,
 	ihl = inlen ? (in[0] & 0xf) * 4u : 0;
 	if (inlen < IP_HLEN || (in[0] >> 4) != 4 || ihl < IP_HLEN ||
 	    ihl > inlen) {
-		printf("icmp %u %u %u %s %s - - - - -\n", icmp[0], icmp[1], mtu,
-		       addr_str(ip + 12, s), addr_str(ip + 16, d));
+		printf("icmp %u %u %u %s %s - - - - -%s\n", icmp[0], icmp[1],
+		       mtu, addr_str(ip + 12, s), addr_str(ip + 16, d),
+		       o->isrc ? " -" : "");
 		return;
 	}
 	proto_name(in[9], pname, sizeof(pname));
 	ports_str(in[9], in + ihl, inlen - ihl, get16(in + 6), sp, dp,
 		  sizeof(sp));
 	tag_str(in + ihl, inlen - ihl, tag, sizeof(tag));
-	printf("icmp %u %u %u %s %s %s %s %s %s %s\n", icmp[0], icmp[1], mtu,
+	printf("icmp %u %u %u %s %s %s %s %s %s %s", icmp[0], icmp[1], mtu,
 	       addr_str(ip + 12, s), addr_str(ip + 16, d), pname, sp, dp,
 	       addr_str(in + 16, id), tag);
+	if (o->isrc)
+		printf(" %s", addr_str(in + 12, is));
+	putchar('\n');
 }
 
 static void flags_str(const u8 *ip, size_t ihl, char *buf, size_t len)
@@ -896,7 +941,7 @@ static bool handle_ipv4(const struct recv_opts *o, const u8 *ip,
 	    is_icmp_error(l4[0])) {
 		if (o->no_icmp)
 			return false;
-		print_icmp_error(ip, l4, l4len);
+		print_icmp_error(o, ip, l4, l4len);
 		return true;
 	}
 	if (o->proto >= 0 && ip[9] != o->proto)
@@ -910,6 +955,9 @@ static bool handle_ipv4(const struct recv_opts *o, const u8 *ip,
 		return false;
 	proto_name(ip[9], pname, sizeof(pname));
 	ports_str(ip[9], l4, l4len, frag, sp, dp, sizeof(sp));
+	if (ip[9] == PROTO_ICMP && !(frag & IPF_OFFMASK) && l4len >= 8 &&
+	    is_icmp_query(l4[0]))
+		snprintf(sp, sizeof(sp), "%u", get16(l4 + 4));
 	flags_str(ip, ihl, flags, sizeof(flags));
 	printf("pkt %s %s %s %u %zu %s %s %s %s\n", pname, sp, dp, ip[8],
 	       totlen, addr_str(ip + 12, s), addr_str(ip + 16, d), tag, flags);
@@ -946,6 +994,7 @@ static const struct option recv_longopts[] = {
 	{ "all",	no_argument,	   NULL, 'a' },
 	{ "arp",	no_argument,	   NULL, 'A' },
 	{ "no-icmp",	no_argument,	   NULL, 'n' },
+	{ "isrc",	no_argument,	   NULL, 'e' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -999,6 +1048,9 @@ static void recv_parse(struct recv_opts *o, int argc, char **argv)
 			break;
 		case 'n':
 			o->no_icmp = true;
+			break;
+		case 'e':
+			o->isrc = true;
 			break;
 		default:
 			bad_option(argv);
@@ -1080,11 +1132,16 @@ static unsigned int recv_drops(int fd)
 	return st.tp_drops;
 }
 
-static bool stop_requested(const struct recv_opts *o)
+static bool file_exists(const char *path)
 {
 	struct stat st;
 
-	return o->stop && !stat(o->stop, &st);
+	return path && !stat(path, &st);
+}
+
+static bool stop_requested(const struct recv_opts *o)
+{
+	return file_exists(o->stop);
 }
 
 static int recv_main(int argc, char **argv)
@@ -1141,25 +1198,469 @@ static int recv_main(int argc, char **argv)
 	return 0;
 }
 
+/* ----------------------------------------------------------- serve/connect */
+
+/*
+ * Real sockets, for connections that conntrack and NAT must carry both
+ * ways.  serve: TCP listeners that echo what they read, UDP sockets that
+ * echo every datagram to its sender.  connect: concurrent TCP connections
+ * or connected UDP sockets that each send one tagged message and wait for
+ * its echo.
+ */
+
+#define SOCK_MAX	8192
+
+struct serve_opts {
+	struct port_list tcp;
+	struct port_list udp;
+	const char *ready;
+	const char *stop;
+	long long timeout;
+};
+
+enum sock_kind { SK_LISTEN, SK_UDP, SK_CONN };
+
+struct serve_sock {
+	enum sock_kind kind;
+	u16 lport;
+};
+
+static const struct option serve_longopts[] = {
+	{ "tcp",	required_argument, NULL, 't' },
+	{ "udp",	required_argument, NULL, 'u' },
+	{ "ready",	required_argument, NULL, 'y' },
+	{ "stop",	required_argument, NULL, 'k' },
+	{ "timeout",	required_argument, NULL, 'w' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void serve_parse(struct serve_opts *o, int argc, char **argv)
+{
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", serve_longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			parse_ports(&o->tcp, optarg);
+			break;
+		case 'u':
+			parse_ports(&o->udp, optarg);
+			break;
+		case 'y':
+			o->ready = optarg;
+			break;
+		case 'k':
+			o->stop = optarg;
+			break;
+		case 'w':
+			o->timeout = (long long)arg_num("timeout", optarg,
+							86400000);
+			break;
+		default:
+			bad_option(argv);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->tcp.n && !o->udp.n)
+		usage_error("serve needs --tcp or --udp");
+	if (o->tcp.n + o->udp.n > SOCK_MAX / 2)
+		usage_error("too many ports to serve (at most %d)",
+			    SOCK_MAX / 2);
+}
+
+/* A non-blocking socket bound to INADDR_ANY:@port. */
+static int bound_socket(int type, u16 port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int fd, one = 1;
+
+	sin.sin_port = htons(port);
+	fd = socket(AF_INET, type | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		die(1, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+		die(1, "bind to port %u: %s", port, strerror(errno));
+	if (type == SOCK_STREAM && listen(fd, 1024))
+		die(1, "listen on port %u: %s", port, strerror(errno));
+	return fd;
+}
+
+struct sock_set {
+	struct pollfd pfd[SOCK_MAX];
+	struct serve_sock info[SOCK_MAX];
+	size_t n;
+};
+
+static void sock_set_add(struct sock_set *s, int fd, enum sock_kind kind,
+			 u16 lport)
+{
+	if (s->n == SOCK_MAX) {
+		close(fd);
+		return;
+	}
+	s->pfd[s->n].fd = fd;
+	s->pfd[s->n].events = POLLIN;
+	s->pfd[s->n].revents = 0;
+	s->info[s->n].kind = kind;
+	s->info[s->n].lport = lport;
+	s->n++;
+}
+
+static void serve_accept(struct sock_set *s, size_t i)
+{
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	char a[INET_ADDRSTRLEN];
+	int fd;
+
+	fd = accept4(s->pfd[i].fd, (struct sockaddr *)&peer, &len,
+		     SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	printf("accept tcp %s %u %u\n", inet_ntop(AF_INET, &peer.sin_addr,
+						  a, sizeof(a)),
+	       ntohs(peer.sin_port), s->info[i].lport);
+	sock_set_add(s, fd, SK_CONN, s->info[i].lport);
+}
+
+static void serve_echo_udp(struct sock_set *s, size_t i)
+{
+	static u8 buf[MAX_PKT];
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	char a[INET_ADDRSTRLEN];
+	ssize_t n;
+
+	n = recvfrom(s->pfd[i].fd, buf, sizeof(buf), 0,
+		     (struct sockaddr *)&peer, &len);
+	if (n < 0)
+		return;
+	printf("echo udp %s %u %u\n", inet_ntop(AF_INET, &peer.sin_addr,
+						a, sizeof(a)),
+	       ntohs(peer.sin_port), s->info[i].lport);
+	sendto(s->pfd[i].fd, buf, (size_t)n, 0, (struct sockaddr *)&peer,
+	       len);
+}
+
+/* Echoes what the peer sent; returns false once the connection is over. */
+static bool serve_echo_tcp(struct sock_set *s, size_t i)
+{
+	static u8 buf[MAX_PKT];
+	ssize_t n;
+
+	n = read(s->pfd[i].fd, buf, sizeof(buf));
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR;
+	if (n == 0)
+		return false;
+	/* a few bytes into an empty socket buffer: never short */
+	return write(s->pfd[i].fd, buf, (size_t)n) == n;
+}
+
+static int serve_main(int argc, char **argv)
+{
+	static struct sock_set s;
+	struct serve_opts o = { .timeout = 60000 };
+	long long start;
+	size_t i;
+
+	serve_parse(&o, argc, argv);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	for (i = 0; i < o.tcp.n; i++)
+		sock_set_add(&s, bound_socket(SOCK_STREAM, o.tcp.v[i]),
+			     SK_LISTEN, o.tcp.v[i]);
+	for (i = 0; i < o.udp.n; i++)
+		sock_set_add(&s, bound_socket(SOCK_DGRAM, o.udp.v[i]),
+			     SK_UDP, o.udp.v[i]);
+	signal_ready(o.ready);
+	start = now_ms();
+	while (!__atomic_load_n(&stop_signal, __ATOMIC_SEQ_CST) &&
+	       now_ms() - start < o.timeout && !file_exists(o.stop)) {
+		if (poll(s.pfd, s.n, 50) <= 0)
+			continue;
+		for (i = 0; i < s.n; i++) {
+			if (!s.pfd[i].revents)
+				continue;
+			if (s.info[i].kind == SK_LISTEN) {
+				serve_accept(&s, i);
+			} else if (s.info[i].kind == SK_UDP) {
+				serve_echo_udp(&s, i);
+			} else if (!serve_echo_tcp(&s, i)) {
+				close(s.pfd[i].fd);
+				s.n--;
+				s.pfd[i] = s.pfd[s.n];
+				s.info[i] = s.info[s.n];
+				i--;
+			}
+		}
+	}
+	for (i = 0; i < s.n; i++)
+		close(s.pfd[i].fd);
+	free(o.tcp.v);
+	free(o.udp.v);
+	return 0;
+}
+
+struct connect_opts {
+	struct in_addr dst;
+	int proto;
+	struct port_list ports;
+	unsigned int repeat;
+	long long timeout;
+	long long retry;
+	u32 tag;
+};
+
+enum flow_state { FLOW_CONNECTING, FLOW_WAITING, FLOW_OK, FLOW_FAILED };
+
+struct flow {
+	enum flow_state state;
+	u16 lport;
+	u16 rport;
+	u32 tag;
+	u8 got[TAG_LEN];
+	size_t ngot;
+};
+
+static const struct option connect_longopts[] = {
+	{ "dst",	required_argument, NULL, 'd' },
+	{ "proto",	required_argument, NULL, 'p' },
+	{ "ports",	required_argument, NULL, 'P' },
+	{ "repeat",	required_argument, NULL, 'r' },
+	{ "timeout",	required_argument, NULL, 'w' },
+	{ "retry",	required_argument, NULL, 'R' },
+	{ "tag",	required_argument, NULL, 'g' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void connect_parse(struct connect_opts *o, int argc, char **argv)
+{
+	bool have_dst = false;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", connect_longopts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->dst = arg_addr("dst", optarg);
+			have_dst = true;
+			break;
+		case 'p':
+			o->proto = arg_proto(optarg);
+			if (o->proto != PROTO_TCP && o->proto != PROTO_UDP)
+				usage_error("connect needs --proto tcp or udp");
+			break;
+		case 'P':
+			parse_ports(&o->ports, optarg);
+			break;
+		case 'r':
+			o->repeat = (unsigned int)arg_num("repeat", optarg,
+							  SOCK_MAX);
+			break;
+		case 'w':
+			o->timeout = (long long)arg_num("timeout", optarg,
+							86400000);
+			break;
+		case 'R':
+			o->retry = (long long)arg_num("retry", optarg,
+						      86400000);
+			break;
+		case 'g':
+			o->tag = (u32)arg_num("tag", optarg, 0xffffffffu);
+			break;
+		default:
+			bad_option(argv);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (!have_dst || !o->ports.n)
+		usage_error("connect needs --dst and --ports");
+	if (!o->repeat || o->ports.n * o->repeat > SOCK_MAX)
+		usage_error("connect opens 1 to %d sockets", SOCK_MAX);
+}
+
+static void flow_send_tag(int fd, struct flow *f)
+{
+	u8 msg[TAG_LEN];
+
+	put32(msg, TAG_MAGIC);
+	put32(msg + 4, f->tag);
+	if (send(fd, msg, sizeof(msg), MSG_NOSIGNAL) != sizeof(msg) &&
+	    errno != EAGAIN)
+		f->state = FLOW_FAILED;
+}
+
+static void flow_local_port(int fd, struct flow *f)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	if (!getsockname(fd, (struct sockaddr *)&sin, &len))
+		f->lport = ntohs(sin.sin_port);
+}
+
+/* Starts the flow: non-blocking connect (UDP: connect, then send). */
+static int flow_open(const struct connect_opts *o, struct flow *f)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int type = o->proto == PROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int fd;
+
+	sin.sin_addr = o->dst;
+	sin.sin_port = htons(f->rport);
+	fd = socket(AF_INET, type | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		die(1, "socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) &&
+	    errno != EINPROGRESS) {
+		f->state = FLOW_FAILED;
+		return fd;
+	}
+	flow_local_port(fd, f);
+	if (type == SOCK_DGRAM) {
+		f->state = FLOW_WAITING;
+		flow_send_tag(fd, f);
+	}
+	return fd;
+}
+
+/* The connection completed (TCP) or data arrived. */
+static void flow_event(const struct pollfd *p, struct flow *f)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	ssize_t n;
+
+	if (f->state == FLOW_CONNECTING) {
+		if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &err, &len) ||
+		    err) {
+			f->state = FLOW_FAILED;
+			return;
+		}
+		flow_local_port(p->fd, f);
+		f->state = FLOW_WAITING;
+		flow_send_tag(p->fd, f);
+		return;
+	}
+	n = recv(p->fd, f->got + f->ngot, sizeof(f->got) - f->ngot, 0);
+	if (n < 0) {
+		/* UDP: an ICMP error (port unreachable) fails the flow */
+		if (errno != EAGAIN && errno != EINTR)
+			f->state = FLOW_FAILED;
+		return;
+	}
+	if (n == 0) {
+		f->state = FLOW_FAILED;
+		return;
+	}
+	f->ngot += (size_t)n;
+	if (f->ngot < TAG_LEN)
+		return;
+	f->state = get32(f->got) == TAG_MAGIC && get32(f->got + 4) == f->tag ?
+		   FLOW_OK : FLOW_FAILED;
+}
+
+static bool flows_pending(const struct flow *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (f[i].state == FLOW_CONNECTING ||
+		    f[i].state == FLOW_WAITING)
+			return true;
+	return false;
+}
+
+static int connect_main(int argc, char **argv)
+{
+	static struct pollfd pfd[SOCK_MAX];
+	static struct flow flows[SOCK_MAX];
+	struct connect_opts o = {
+		.proto = PROTO_TCP, .repeat = 1, .timeout = 10000,
+		.retry = 1000, .tag = 1,
+	};
+	long long start, last_send;
+	size_t i, n = 0, ok = 0;
+	unsigned int r;
+
+	connect_parse(&o, argc, argv);
+	for (r = 0; r < o.repeat; r++) {
+		for (i = 0; i < o.ports.n; i++, n++) {
+			flows[n].rport = o.ports.v[i];
+			flows[n].tag = o.tag + (u32)n;
+			pfd[n].fd = flow_open(&o, &flows[n]);
+		}
+	}
+	start = now_ms();
+	last_send = start;
+	while (flows_pending(flows, n) && now_ms() - start < o.timeout) {
+		for (i = 0; i < n; i++) {
+			pfd[i].events = flows[i].state == FLOW_CONNECTING ?
+					POLLOUT : POLLIN;
+			if (flows[i].state == FLOW_OK ||
+			    flows[i].state == FLOW_FAILED)
+				pfd[i].events = 0;
+			pfd[i].revents = 0;
+		}
+		if (poll(pfd, n, 20) > 0) {
+			for (i = 0; i < n; i++)
+				if (pfd[i].revents)
+					flow_event(&pfd[i], &flows[i]);
+		}
+		/* UDP has no retransmission of its own */
+		if (o.proto == PROTO_UDP && now_ms() - last_send >= o.retry) {
+			last_send = now_ms();
+			for (i = 0; i < n; i++)
+				if (flows[i].state == FLOW_WAITING)
+					flow_send_tag(pfd[i].fd, &flows[i]);
+		}
+	}
+	for (i = 0; i < n; i++) {
+		close(pfd[i].fd);
+		if (flows[i].state == FLOW_OK)
+			ok++;
+		printf("flow %s %u %u %s\n",
+		       o.proto == PROTO_TCP ? "tcp" : "udp", flows[i].lport,
+		       flows[i].rport, flows[i].state == FLOW_OK ? "ok" :
+		       "fail");
+	}
+	printf("connected %zu %zu\n", ok, n);
+	free(o.ports.v);
+	return ok == n ? 0 : 3;
+}
+
 /* ------------------------------------------------------------------ main */
 
 static void print_help(FILE *f)
 {
 	fprintf(f,
 		"Usage: %s send --dst ADDR [--src ADDR] [--proto P] [--ports LIST]\n"
-		"          [--sport N] [--ttl N] [--tos N] [--df] [--size N]\n"
+		"          [--sport N] [--sports LIST] [--ttl N] [--tos N] [--df] [--size N]\n"
 		"          [--mf] [--frag-off BYTES] [--frag BYTES] [--trunc N]\n"
 		"          [--tag N] [--repeat N] [--pps N] [--tcp-flags N] [--quiet]\n"
 		"       %s recv --dev IF [--ready FILE] [--stop FILE] [--grace MS]\n"
 		"          [--count N] [--idle MS] [--timeout MS] [--src ADDR]\n"
-		"          [--dst ADDR] [--proto P] [--all] [--arp] [--no-icmp]\n"
+		"          [--dst ADDR] [--proto P] [--all] [--arp] [--no-icmp] [--isrc]\n"
+		"       %s serve [--tcp LIST] [--udp LIST] [--ready FILE] [--stop FILE]\n"
+		"          [--timeout MS]\n"
+		"       %s connect --dst ADDR --ports LIST [--proto tcp|udp] [--repeat N]\n"
+		"          [--timeout MS] [--retry MS] [--tag N]\n"
 		"P: tcp udp udplite sctp dccp icmp gre or a protocol number.\n"
 		"LIST: ports and ranges, e.g. 0,80,1024-1100,0x1400.\n"
 		"Output of recv, one line per packet:\n"
 		"  pkt PROTO SPORT DPORT TTL TOTLEN SRC DST TAG FLAGS\n"
-		"  icmp TYPE CODE MTU SRC DST IPROTO ISPORT IDPORT IDST ITAG\n"
-		"  arp OP SENDER TARGET\n",
-		prog, prog);
+		"  icmp TYPE CODE MTU SRC DST IPROTO ISPORT IDPORT IDST ITAG [ISRC]\n"
+		"  arp OP SENDER TARGET\n"
+		"Output of serve: accept tcp PEER PEERPORT PORT | echo udp PEER PEERPORT PORT\n"
+		"Output of connect: flow PROTO LPORT RPORT ok|fail ..., connected OK TOTAL\n",
+		prog, prog, prog, prog);
 }
 
 int main(int argc, char **argv)
@@ -1172,6 +1673,10 @@ int main(int argc, char **argv)
 		return send_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "recv"))
 		return recv_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "serve"))
+		return serve_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "connect"))
+		return connect_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
 		print_help(stdout);
 		return 0;
