@@ -8,6 +8,7 @@
 #   make demo            the testbed demonstration in a VM
 #   make unit            userspace unit tests of the table and classifier
 #   make fuzz            libFuzzer run of the classifier (FUZZ_SECONDS=60)
+#   make bench           benchmarks (so far: the table's lookup, userspace)
 #   make check           checkpatch --strict and sparse (C=2) on both kernels
 #   make dkms-install    install the sources into dkms and build for every
 #                        kernel whose headers are installed
@@ -25,7 +26,8 @@ KSELFTEST := $(BUILD)/kselftest
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild \
 	     include/uapi/linux/prr.h
 
-.PHONY: all module prrctl selftests unit fuzz test demo check checkpatch sparse \
+.PHONY: all module prrctl selftests unit fuzz bench bench-lookup test demo check \
+	checkpatch sparse \
 	dkms-install dkms-uninstall modules-all clean kselftest-headers
 
 all: module prrctl selftests
@@ -58,6 +60,13 @@ unit:
 FUZZ_SECONDS ?= 60
 fuzz:
 	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
+
+# Ratios measured side by side in one run; not part of the tests' verdict
+# (the machines are noisy), but a smoke run of it is.
+bench: bench-lookup
+
+bench-lookup:
+	$(MAKE) -C tests/bench run
 
 # Builds the module for every installed kernel, each in its own copy of the
 # tree so that objects of one kernel never leak into another's build.
@@ -102,7 +111,7 @@ checkpatch: $(CHECKPATCH)
 		-f \
 		$(wildcard kmod/*.c kmod/*.h kmod/compat/*.h include/uapi/linux/*.h \
 			   tools/prrctl/*.c tools/prrctl/*.h selftests/*.c tests/unit/*.c \
-			   tests/fuzz/*.c)
+			   tests/fuzz/*.c tests/bench/*.c)
 
 # Every file checked on every kernel; any warning in our sources fails.
 sparse:

@@ -10,7 +10,9 @@
 #      against every kernel with headers), one test each;
 #   3. suite "host-fuzz": the classifier's libFuzzer target for
 #      PRR_FUZZ_SECONDS seconds (default 60; 0 leaves the suite out);
-#   4. one suite per kernel release with headers (/lib/modules/*/build) and an
+#   4. suite "host-bench": a smoke run of the lookup benchmark (tests/bench),
+#      so that it cannot rot; its figures are not judged;
+#   5. one suite per kernel release with headers (/lib/modules/*/build) and an
 #      image (/boot/vmlinuz-*): selftests/vm/run.sh KREL selftests/guest-run.sh,
 #      whose KTAP the guest writes to build/vm/KREL/results.ktap.  A 6.1 and a
 #      6.12 release are required.
@@ -186,6 +188,27 @@ run_host_fuzz()
 	add_suite host-fuzz "$out" "$(suite_verdict "$out" "$rc")"
 }
 
+# Suite "host-bench": the benchmark builds, runs and answers correctly.
+run_host_bench()
+{
+	local out=$REPO/build/host-bench.ktap rc=0 log=$REPO/build/host-bench.log
+
+	[ -f "$REPO/tests/bench/Makefile" ] || return 0
+	mkdir -p "$REPO/build"
+	make -s -C "$REPO/tests/bench" smoke > "$log" 2>&1 || rc=$?
+	{
+		echo "KTAP version 1"
+		echo "1..1"
+		if [ "$rc" -eq 0 ]; then
+			echo "ok 1 lookup_bench_smoke"
+		else
+			tail -n 20 "$log" | sed 's/^/# /'
+			echo "not ok 1 lookup_bench_smoke"
+		fi
+	} > "$out"
+	add_suite host-bench "$out" "$(suite_verdict "$out" "$rc")"
+}
+
 boot_guest_run()
 {
 	"$REPO/selftests/vm/run.sh" "$1" selftests/guest-run.sh
@@ -326,6 +349,7 @@ main()
 	run_host_unit
 	run_host_static
 	run_host_fuzz
+	run_host_bench
 	run_vms
 	print_suites > "$out"
 	cat "$out"
