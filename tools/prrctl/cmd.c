@@ -192,9 +192,14 @@ static int exchange_ack(struct prr_nl *nl, struct nlmsghdr *nlh)
 	return EXIT_OK;
 }
 
+/* Adds a request's attributes from what the command line gave. */
+typedef void (*put_attrs_t)(struct nlmsghdr *nlh, const void *arg);
+
 /* The entry's key, then whatever else the command line gave. */
-static void put_entry(struct nlmsghdr *nlh, const struct entry_args *e)
+static void put_entry(struct nlmsghdr *nlh, const void *arg)
 {
+	const struct entry_args *e = arg;
+
 	mnl_attr_put_u32(nlh, PRR_A_ADDR, e->addr.s_addr);
 	mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, e->port_value);
 	mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, e->port_mask);
@@ -206,8 +211,11 @@ static void put_entry(struct nlmsghdr *nlh, const struct entry_args *e)
 		mnl_attr_put_u32(nlh, PRR_A_OIF, e->oif);
 }
 
-/* Sends @cmd about entry @e (none if NULL) and waits for the ack. */
-static int request_ack(__u8 cmd, const struct entry_args *e)
+/*
+ * Sends @cmd with the attributes @put adds from @arg (none if @put is NULL)
+ * and waits for the ack; reports a failure.
+ */
+static int request_ack(__u8 cmd, put_attrs_t put, const void *arg)
 {
 	struct nlmsghdr *nlh;
 	struct prr_nl nl;
@@ -218,8 +226,8 @@ static int request_ack(__u8 cmd, const struct entry_args *e)
 		return ret;
 	/* Generic netlink admits no NLM_F_CREATE/EXCL: adding never replaces. */
 	nlh = prr_nl_request(&nl, cmd, NLM_F_ACK);
-	if (e)
-		put_entry(nlh, e);
+	if (put)
+		put(nlh, arg);
 	ret = exchange_ack(&nl, nlh);
 	prr_nl_close(&nl);
 	return ret;
@@ -231,7 +239,7 @@ int cmd_add_cpe(int argc, char **argv)
 	int ret;
 
 	ret = parse_entry_args(argc, argv, true, &e);
-	return ret ? ret : request_ack(PRR_CMD_NEW_ENTRY, &e);
+	return ret ? ret : request_ack(PRR_CMD_NEW_ENTRY, put_entry, &e);
 }
 
 int cmd_del_cpe(int argc, char **argv)
@@ -240,7 +248,7 @@ int cmd_del_cpe(int argc, char **argv)
 	int ret;
 
 	ret = parse_entry_args(argc, argv, false, &e);
-	return ret ? ret : request_ack(PRR_CMD_DEL_ENTRY, &e);
+	return ret ? ret : request_ack(PRR_CMD_DEL_ENTRY, put_entry, &e);
 }
 
 int cmd_flush(int argc, char **argv)
@@ -248,7 +256,7 @@ int cmd_flush(int argc, char **argv)
 	int ret;
 
 	ret = no_more_args(argc, argv);
-	return ret ? ret : request_ack(PRR_CMD_FLUSH, NULL);
+	return ret ? ret : request_ack(PRR_CMD_FLUSH, NULL, NULL);
 }
 
 /* Attribute types of a reply; newer attributes are ignored. */
@@ -538,12 +546,26 @@ static int parse_unowned(const char *word, const char *arg, int *out)
 			   word, arg);
 }
 
+struct config_args {
+	int check;			/* -1: unchanged */
+	int unowned;			/* -1: unchanged */
+};
+
+static void put_config(struct nlmsghdr *nlh, const void *arg)
+{
+	const struct config_args *c = arg;
+
+	if (c->check >= 0)
+		mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, c->check);
+	if (c->unowned >= 0)
+		mnl_attr_put_u8(nlh, PRR_A_UNOWNED, c->unowned);
+}
+
 /* set [source-check on|off] [unowned drop|reject], at least one. */
 int cmd_set(int argc, char **argv)
 {
-	int check = -1, unowned = -1, i, ret;
-	struct nlmsghdr *nlh;
-	struct prr_nl nl;
+	struct config_args c = { .check = -1, .unowned = -1 };
+	int i, ret;
 
 	if (argc == 0)
 		return usage_error("missing setting, try \"prrctl help\"");
@@ -551,26 +573,15 @@ int cmd_set(int argc, char **argv)
 		const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "source-check"))
-			ret = parse_on_off(argv[i], arg, &check);
+			ret = parse_on_off(argv[i], arg, &c.check);
 		else if (!strcmp(argv[i], "unowned"))
-			ret = parse_unowned(argv[i], arg, &unowned);
+			ret = parse_unowned(argv[i], arg, &c.unowned);
 		else
 			ret = usage_error("unknown setting \"%s\"", argv[i]);
 		if (ret)
 			return ret;
 	}
-
-	ret = open_or_report(&nl);
-	if (ret)
-		return ret;
-	nlh = prr_nl_request(&nl, PRR_CMD_SET_CONFIG, NLM_F_ACK);
-	if (check >= 0)
-		mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, check);
-	if (unowned >= 0)
-		mnl_attr_put_u8(nlh, PRR_A_UNOWNED, unowned);
-	ret = exchange_ack(&nl, nlh);
-	prr_nl_close(&nl);
-	return ret;
+	return request_ack(PRR_CMD_SET_CONFIG, put_config, &c);
 }
 
 static int stats_attr_cb(const struct nlattr *attr, void *data)
@@ -665,6 +676,7 @@ struct nat_args {
 	__u8 plen;
 	bool has_prefix;
 	__u32 oif;
+	bool add;			/* add-nat: ADDR and dev */
 };
 
 /* [ADDR] from PREFIX[/LEN] [dev IFNAME], ADDR and dev for add-nat only. */
@@ -674,6 +686,7 @@ static int parse_nat_args(int argc, char **argv, bool add,
 	int i, ret;
 
 	memset(n, 0, sizeof(*n));
+	n->add = add;
 	i = 0;
 	if (add) {
 		if (argc < 1)
@@ -710,25 +723,16 @@ static int parse_nat_args(int argc, char **argv, bool add,
 	return EXIT_OK;
 }
 
-static int nat_request(__u8 cmd, const struct nat_args *n)
+static void put_nat(struct nlmsghdr *nlh, const void *arg)
 {
-	struct nlmsghdr *nlh;
-	struct prr_nl nl;
-	int ret;
+	const struct nat_args *n = arg;
 
-	ret = open_or_report(&nl);
-	if (ret)
-		return ret;
-	nlh = prr_nl_request(&nl, cmd, NLM_F_ACK);
-	if (cmd == PRR_CMD_NEW_NAT)
+	if (n->add)
 		mnl_attr_put_u32(nlh, PRR_A_ADDR, n->addr.s_addr);
 	mnl_attr_put_u32(nlh, PRR_A_NAT_PREFIX, n->prefix.s_addr);
 	mnl_attr_put_u8(nlh, PRR_A_NAT_PREFIX_LEN, n->plen);
 	if (n->oif)
 		mnl_attr_put_u32(nlh, PRR_A_OIF, n->oif);
-	ret = exchange_ack(&nl, nlh);
-	prr_nl_close(&nl);
-	return ret;
 }
 
 int cmd_add_nat(int argc, char **argv)
@@ -737,7 +741,7 @@ int cmd_add_nat(int argc, char **argv)
 	int ret;
 
 	ret = parse_nat_args(argc, argv, true, &n);
-	return ret ? ret : nat_request(PRR_CMD_NEW_NAT, &n);
+	return ret ? ret : request_ack(PRR_CMD_NEW_NAT, put_nat, &n);
 }
 
 int cmd_del_nat(int argc, char **argv)
@@ -746,5 +750,5 @@ int cmd_del_nat(int argc, char **argv)
 	int ret;
 
 	ret = parse_nat_args(argc, argv, false, &n);
-	return ret ? ret : nat_request(PRR_CMD_DEL_NAT, &n);
+	return ret ? ret : request_ack(PRR_CMD_DEL_NAT, put_nat, &n);
 }
