@@ -686,3 +686,23 @@ void prr_table_flush(struct prr_table *t, prr_release_t release, void *arg)
 	t->naddrs = 0;
 	t->nentries = 0;
 }
+
+/*
+ * Publishes the contents of @staged (built off-line by the same writer) as
+ * @live in one pointer store, and leaves the former contents of @live in
+ * @staged.  A reader sees either the whole old table or the whole new one.
+ * The caller flushes @staged afterwards; its memory is freed after a grace
+ * period like any removal.
+ */
+void prr_table_swap(struct prr_table *live, struct prr_table *staged)
+{
+	struct prr_addr_index *old = prr_deref_w(live, live->index);
+	u32 naddrs = live->naddrs, nentries = live->nentries;
+
+	prr_assign(live->index, prr_deref_w(staged, staged->index));
+	live->naddrs = staged->naddrs;
+	live->nentries = staged->nentries;
+	prr_init_pointer(staged->index, old);
+	staged->naddrs = naddrs;
+	staged->nentries = nentries;
+}

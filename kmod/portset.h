@@ -77,5 +77,6 @@ const struct prr_entry *prr_table_next(const struct prr_table *t,
 unsigned int prr_table_flush_addr(struct prr_table *t, __be32 addr,
 				  prr_release_t release, void *arg);
 void prr_table_flush(struct prr_table *t, prr_release_t release, void *arg);
+void prr_table_swap(struct prr_table *live, struct prr_table *staged);
 
 #endif /* _PRR_PORTSET_H */

@@ -30,6 +30,9 @@
 #                      prr_basic.sh) matches one of these globs (separated by
 #                      spaces or commas); unload and dmesg checks always run
 #   PRR_TEST_TIMEOUT   seconds per test (default 600)
+#   PRR_LOCAL_KO       1: insmod build/kmod/KREL/prr.ko (from "make
+#                      modules-all") after modprobing its dependencies,
+#                      instead of the dkms-installed module
 #   V                  V=1: print the whole kernel log at the end;
 #                      V=2: also run the shell tests with bash -x
 
@@ -213,21 +216,42 @@ module_field()
 {
 	local value
 
-	value=$(modinfo -F "$1" prr 2>/dev/null)
+	value=$(modinfo -F "$1" "$(module_file)" 2>/dev/null)
 	[ -z "$value" ] || printf ', %s %s' "$1" "$value"
+}
+
+# The module under test: the dkms-installed one, or with PRR_LOCAL_KO=1 the
+# one "make modules-all" built in this checkout.
+module_file()
+{
+	if [ "${PRR_LOCAL_KO:-0}" = 1 ]; then
+		echo "$REPO/build/kmod/$KREL/prr.ko"
+	else
+		modinfo -n prr
+	fi
+}
+
+insert_module()
+{
+	local ko
+
+	[ "${PRR_LOCAL_KO:-0}" = 1 ] || { modprobe prr; return; }
+	ko=$(module_file)
+	# shellcheck disable=SC2046 # one word per dependency
+	modprobe -a $(modinfo -F depends "$ko" | tr , ' ') && insmod "$ko"
 }
 
 load_module()
 {
 	local out
 
-	if ! out=$(modprobe prr 2>&1); then
+	if ! out=$(insert_module 2>&1); then
 		out=$(printf '%s' "$out" | paste -sd ' ')
-		MODPROBE_ERROR="modprobe prr failed: $out (did make dkms-install run on the host?)"
+		MODPROBE_ERROR="loading prr failed: $out (did make dkms-install run on the host?)"
 		diag "$MODPROBE_ERROR"
 		return 1
 	fi
-	diag "module: $(modinfo -n prr 2>&1)$(module_field version)$(module_field srcversion)"
+	diag "module: $(module_file 2>&1)$(module_field version)$(module_field srcversion)"
 }
 
 unload_module()
