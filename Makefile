@@ -27,7 +27,7 @@ KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild \
 	     include/uapi/linux/prr.h
 
 .PHONY: all module prrctl selftests unit fuzz bench bench-lookup test demo check \
-	checkpatch sparse \
+	checkpatch sparse spec \
 	dkms-install dkms-uninstall modules-all clean kselftest-headers
 
 all: module prrctl selftests
@@ -121,7 +121,13 @@ sparse:
 	@! grep -E '(kmod|include)/.*: (warning|error):' $(BUILD)/sparse.log
 	@echo "sparse: $$(grep -c ' CHECK ' $(BUILD)/sparse.log) files checked, no warnings"
 
-check: checkpatch sparse
+# spec/prr.yaml (YNL) against include/uapi/linux/prr.h and kmod/netlink.c.
+spec:
+	@python3 tests/spec/check_spec.py $(CURDIR) > $(BUILD)/spec.ktap || \
+		{ cat $(BUILD)/spec.ktap; exit 1; }
+	@tail -n 1 $(BUILD)/spec.ktap
+
+check: checkpatch sparse spec
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -24,7 +24,7 @@ PACKAGES=(
 	qemu-system-x86 busybox-static cpio xz-utils
 	# tools the tests and the demo run inside the VM
 	iproute2 nftables tcpdump jq iputils-ping util-linux procps
-	python3 python3-scapy
+	python3 python3-scapy python3-yaml
 )
 
 die()
