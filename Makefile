@@ -9,7 +9,9 @@
 #   make unit            userspace unit tests of the table and classifier
 #   make fuzz            libFuzzer run of the classifier (FUZZ_SECONDS=60)
 #   make bench           benchmarks (so far: the table's lookup, userspace)
-#   make check           checkpatch --strict and sparse (C=2) on both kernels
+#   make check           checkpatch --strict, sparse (C=2) on both kernels,
+#                        the YNL spec and the man page/completion checks
+#   make install         prrctl, its man page and bash completion
 #   make dkms-install    install the sources into dkms and build for every
 #                        kernel whose headers are installed
 
@@ -27,7 +29,7 @@ KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild \
 	     include/uapi/linux/prr.h
 
 .PHONY: all module prrctl selftests unit fuzz bench bench-lookup test demo check \
-	checkpatch sparse spec \
+	checkpatch sparse spec docs install \
 	dkms-install dkms-uninstall modules-all clean kselftest-headers
 
 all: module prrctl selftests
@@ -123,11 +125,28 @@ sparse:
 
 # spec/prr.yaml (YNL) against include/uapi/linux/prr.h and kmod/netlink.c.
 spec:
+	@mkdir -p $(BUILD)
 	@python3 tests/spec/check_spec.py $(CURDIR) > $(BUILD)/spec.ktap || \
 		{ cat $(BUILD)/spec.ktap; exit 1; }
 	@tail -n 1 $(BUILD)/spec.ktap
 
-check: checkpatch sparse spec
+# The man page and the completion know every command of "prrctl help".
+docs: prrctl
+	@mkdir -p $(BUILD)
+	@tests/spec/check_docs.sh $(CURDIR) > $(BUILD)/docs.ktap || \
+		{ cat $(BUILD)/docs.ktap; exit 1; }
+	@tail -n 1 $(BUILD)/docs.ktap
+
+check: checkpatch sparse spec docs
+
+# prrctl, its man page and bash completion (DESTDIR and PREFIX as usual).
+PREFIX ?= /usr/local
+install: prrctl
+	install -D -m 0755 tools/prrctl/prrctl $(DESTDIR)$(PREFIX)/sbin/prrctl
+	install -D -m 0644 tools/man/prrctl.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/prrctl.8
+	install -D -m 0644 tools/completion/prrctl \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/prrctl
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

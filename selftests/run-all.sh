@@ -7,8 +7,9 @@
 #   1. suite "host-unit": the userspace unit tests (make -s -C tests/unit run),
 #      when tests/unit/Makefile exists;
 #   2. suite "host-static": make checkpatch (--strict), make sparse (C=2,
-#      against every kernel with headers) and make spec (the YNL spec agrees
-#      with the ABI header), one test each;
+#      against every kernel with headers), make spec (the YNL spec agrees
+#      with the ABI header) and make docs (man page and completion know every
+#      command), one test each;
 #   3. suite "host-fuzz": the classifier's libFuzzer target for
 #      PRR_FUZZ_SECONDS seconds (default 60; 0 leaves the suite out);
 #   4. suite "host-bench": a smoke run of the lookup benchmark (tests/bench),
@@ -146,7 +147,7 @@ run_host_static()
 	mkdir -p "$REPO/build"
 	{
 		echo "KTAP version 1"
-		for check in checkpatch sparse spec; do
+		for check in checkpatch sparse spec docs; do
 			n=$((n + 1))
 			if log=$(make -s -C "$REPO" "$check" 2>&1); then
 				echo "ok $n $check"

@@ -20,6 +20,8 @@ PACKAGES=(
 	linux-source-6.1
 	# static checks
 	sparse clang libclang-rt-14-dev
+	# man page check (groff -ww)
+	groff-base
 	# test VM
 	qemu-system-x86 busybox-static cpio xz-utils
 	# tools the tests and the demo run inside the VM
