@@ -86,7 +86,7 @@ dkms_built()
 
 	dkms status "prr/$VERSION" -k "$krel" | grep -q ': installed' ||
 		{ dkms status; return 1; }
-	modinfo -F version "/lib/modules/$krel/updates/dkms/prr.ko" |
+	modinfo -F version /lib/modules/"$krel"/updates/dkms/prr.ko* |
 		grep -qx "$VERSION"
 }
 
