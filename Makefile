@@ -25,7 +25,7 @@ BUILD := $(CURDIR)/build
 KSRC_TAR := $(lastword $(sort $(wildcard /usr/src/linux-source-*.tar.xz)))
 KSELFTEST := $(BUILD)/kselftest
 
-KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild \
+KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild dkms.conf \
 	     include/uapi/linux/prr.h
 
 .PHONY: all module prrctl selftests unit fuzz bench bench-lookup test demo check \
@@ -82,7 +82,7 @@ modules-all:
 dkms-install:
 	rm -rf /usr/src/prr-$(VERSION)
 	mkdir -p /usr/src/prr-$(VERSION)
-	tar -cf - dkms.conf $(KMOD_SRCS) | tar -xf - -C /usr/src/prr-$(VERSION)
+	tar -cf - $(KMOD_SRCS) | tar -xf - -C /usr/src/prr-$(VERSION)
 	-dkms remove prr/$(VERSION) --all >/dev/null 2>&1
 	dkms add prr/$(VERSION)
 	@for r in $(KRELEASES); do \

@@ -54,6 +54,7 @@ module_init(prr_init);
 module_exit(prr_exit);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PRR_VERSION);
 MODULE_DESCRIPTION("Port Range Router: routes shared IPv4 addresses by port");
 MODULE_AUTHOR("The prr developers");
 MODULE_ALIAS_GENL_FAMILY(PRR_GENL_NAME);
