@@ -17,7 +17,11 @@
 #   5. one suite per kernel release with headers (/lib/modules/*/build) and an
 #      image (/boot/vmlinuz-*): selftests/vm/run.sh KREL selftests/guest-run.sh,
 #      whose KTAP the guest writes to build/vm/KREL/results.ktap.  A 6.1 and a
-#      6.12 release are required.
+#      6.12 release are required;
+#   6. suite "host-package": tests/pkg/check_packages.sh builds the Debian
+#      packages, installs them (dkms builds the module for every kernel, each
+#      kernel's VM modprobes it) and purges them (PRR_PACKAGE_TEST=0 leaves it
+#      out).
 #
 # Output: one KTAP document with one top-level test per suite, each suite's
 # own KTAP nested (indented) inside it, then a line "# totals: ..." and, as the
@@ -211,6 +215,20 @@ run_host_bench()
 	add_suite host-bench "$out" "$(suite_verdict "$out" "$rc")"
 }
 
+# Suite "host-package": the Debian packages build, install (dkms builds the
+# module for every kernel, each VM modprobes it) and purge.  Last, because it
+# replaces the dkms-installed module the VMs test (and puts it back after).
+run_host_package()
+{
+	local out=$REPO/build/host-package.ktap rc=0 t0=$SECONDS
+
+	[ "${PRR_PACKAGE_TEST:-1}" != 0 ] || return 0
+	mkdir -p "$REPO/build"
+	"$REPO/tests/pkg/check_packages.sh" > "$out" 2>&1 || rc=$?
+	diag "host-package: $((SECONDS - t0)) s"
+	add_suite host-package "$out" "$(suite_verdict "$out" "$rc")"
+}
+
 boot_guest_run()
 {
 	"$REPO/selftests/vm/run.sh" "$1" selftests/guest-run.sh
@@ -353,6 +371,7 @@ main()
 	run_host_fuzz
 	run_host_bench
 	run_vms
+	run_host_package
 	print_suites > "$out"
 	cat "$out"
 	read -r pass fail skip < <(count_leaves < "$out")

@@ -20,7 +20,8 @@ PACKAGES=(
 	linux-source-6.1
 	# static checks
 	sparse clang libclang-rt-14-dev
-	# man page check (groff -ww)
+	# man page check (groff -ww); Debian packages (tests/pkg)
+	debhelper dh-dkms systemd
 	groff-base
 	# test VM
 	qemu-system-x86 busybox-static cpio xz-utils
