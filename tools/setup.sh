@@ -21,8 +21,7 @@ PACKAGES=(
 	# static checks
 	sparse clang libclang-rt-14-dev
 	# man page check (groff -ww); Debian packages (tests/pkg)
-	debhelper dh-dkms systemd
-	groff-base
+	groff-base debhelper dh-dkms systemd
 	# test VM
 	qemu-system-x86 busybox-static cpio xz-utils
 	# tools the tests and the demo run inside the VM
