@@ -87,7 +87,10 @@ dkms_built()
 	dkms status "prr/$VERSION" -k "$krel" | grep -q ': installed' ||
 		{ dkms status; return 1; }
 	modinfo -F version /lib/modules/"$krel"/updates/dkms/prr.ko* |
-		grep -qx "$VERSION"
+		grep -qx "$VERSION" || return 1
+	# Secure Boot: dkms signs with its MOK (/var/lib/dkms/mok.pub).
+	modinfo -F signer /lib/modules/"$krel"/updates/dkms/prr.ko* |
+		grep -qx "DKMS module signing key"
 }
 
 tool_installed()
@@ -125,7 +128,7 @@ main()
 	check "debian/changelog and dkms.conf give version $VERSION" versions_agree
 	check "both packages install" install_packages
 	for krel in $(kernels); do
-		check "dkms built and installed the module for $krel" \
+		check "dkms built, signed and installed the module for $krel" \
 			dkms_built "$krel"
 	done
 	check "prrctl, man page, completion and enabled systemd unit installed" \
