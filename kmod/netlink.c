@@ -24,6 +24,7 @@ static const struct nla_policy prr_entry_policy[PRR_A_MAX + 1] = {
 						   PRR_ACTION_MAX),
 	[PRR_A_VIA]		= { .type = NLA_BE32 },
 	[PRR_A_OIF]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[PRR_A_STAGED]		= { .type = NLA_FLAG },
 };
 
 /* Identifies one entry (del, get), or filters by address (dump, flush). */
@@ -44,9 +45,10 @@ static const struct nla_policy prr_nat_policy[PRR_A_NAT_PREFIX_LEN + 1] = {
 	[PRR_A_NAT_PREFIX_LEN]	= NLA_POLICY_MAX(NLA_U8, 32),
 };
 
-static const struct nla_policy prr_config_policy[PRR_A_UNOWNED + 1] = {
+static const struct nla_policy prr_config_policy[PRR_A_STAGED + 1] = {
 	[PRR_A_SOURCE_CHECK]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[PRR_A_UNOWNED]		= NLA_POLICY_MAX(NLA_U8, PRR_UNOWNED_MAX),
+	[PRR_A_STAGED]		= { .type = NLA_FLAG },
 };
 
 /* True if @attr is present; otherwise reports @msg and the missing attr. */
@@ -102,6 +104,8 @@ static int prr_nl_new_entry(struct sk_buff *skb, struct genl_info *info)
 	err = prr_nl_parse_key(info, &spec.ent);
 	if (err)
 		return err;
+	spec.staged = nla_get_flag(attrs[PRR_A_STAGED]);
+	spec.portid = info->snd_portid;
 	if (!prr_nl_require(info, PRR_A_ACTION, "missing action"))
 		return -EINVAL;
 	spec.action = nla_get_u8(attrs[PRR_A_ACTION]);
@@ -311,8 +315,29 @@ static int prr_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		c.source_check = nla_get_u8(attrs[PRR_A_SOURCE_CHECK]);
 	if (attrs[PRR_A_UNOWNED])
 		c.unowned = nla_get_u8(attrs[PRR_A_UNOWNED]);
+	if (nla_get_flag(attrs[PRR_A_STAGED]))
+		return prr_net_stage_config(pn, info->snd_portid, &c,
+					    info->extack);
 	prr_net_set_config(pn, &c);
 	return 0;
+}
+
+static int prr_nl_replace_begin(struct sk_buff *skb, struct genl_info *info)
+{
+	return prr_net_replace_begin(prr_net(genl_info_net(info)),
+				     info->snd_portid, info->extack);
+}
+
+static int prr_nl_replace_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	return prr_net_replace_commit(prr_net(genl_info_net(info)),
+				      info->snd_portid, info->extack);
+}
+
+static int prr_nl_replace_abort(struct sk_buff *skb, struct genl_info *info)
+{
+	return prr_net_replace_abort(prr_net(genl_info_net(info)),
+				     info->snd_portid, info->extack);
 }
 
 static int prr_nl_get_config(struct sk_buff *skb, struct genl_info *info)
@@ -488,6 +513,18 @@ static const struct genl_ops prr_genl_ops[] = {
 	}, {
 		.cmd = PRR_CMD_GET_NAT,
 		.dumpit = prr_nl_dump_nats,
+	}, {
+		.cmd = PRR_CMD_REPLACE_BEGIN,
+		.doit = prr_nl_replace_begin,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_REPLACE_COMMIT,
+		.doit = prr_nl_replace_commit,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = PRR_CMD_REPLACE_ABORT,
+		.doit = prr_nl_replace_abort,
+		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };
 
@@ -500,12 +537,39 @@ static struct genl_family prr_genl_family __ro_after_init = {
 	.n_ops = ARRAY_SIZE(prr_genl_ops),
 };
 
+/*
+ * A staging table belongs to the socket that began the replace: when that
+ * socket closes (the process died, or forgot), the table goes with it.
+ */
+static int prr_nl_sock_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct netlink_notify *n = ptr;
+
+	if (event == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC)
+		prr_net_release_portid(n->net, n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block prr_nl_sock_notifier = {
+	.notifier_call = prr_nl_sock_event,
+};
+
 int __init prr_genl_init(void)
 {
-	return genl_register_family(&prr_genl_family);
+	int err;
+
+	err = netlink_register_notifier(&prr_nl_sock_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&prr_genl_family);
+	if (err)
+		netlink_unregister_notifier(&prr_nl_sock_notifier);
+	return err;
 }
 
 void prr_genl_exit(void)
 {
 	genl_unregister_family(&prr_genl_family);
+	netlink_unregister_notifier(&prr_nl_sock_notifier);
 }

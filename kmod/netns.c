@@ -24,7 +24,10 @@ unsigned int prr_net_id __read_mostly;
 bool prr_table_writer_held(const struct prr_table *t)
 {
 #ifdef CONFIG_LOCKDEP
-	return lockdep_is_held(&container_of(t, struct prr_net, table)->lock);
+	const struct prr_table_head *h;
+
+	h = container_of(t, struct prr_table_head, table);
+	return lockdep_is_held(h->lock);
 #else
 	return true;
 #endif
@@ -133,10 +136,37 @@ static void prr_set_conflict(struct netlink_ext_ack *extack,
 	extack->cookie_len = sizeof(c);
 }
 
+/* The staging table of the socket @portid, or NULL with an error message. */
+static struct prr_stage *prr_stage_of(struct prr_net *pn, u32 portid,
+				      struct netlink_ext_ack *extack)
+{
+	struct prr_stage *st = pn->stage;
+
+	lockdep_assert_held(&pn->lock);
+	if (st && st->portid == portid)
+		return st;
+	NL_SET_ERR_MSG(extack, "no replace in progress on this socket");
+	return NULL;
+}
+
+/* The table a new rule goes to; NULL with an error message. */
+static struct prr_table *prr_target_table(struct prr_net *pn,
+					  const struct prr_rule_spec *spec,
+					  struct netlink_ext_ack *extack)
+{
+	struct prr_stage *st;
+
+	if (!spec->staged)
+		return &pn->table;
+	st = prr_stage_of(pn, spec->portid, extack);
+	return st ? &st->head.table : NULL;
+}
+
 int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 		     struct netlink_ext_ack *extack)
 {
 	const struct prr_entry *conflict = NULL;
+	struct prr_table *t;
 	struct prr_rule *r;
 	int err;
 
@@ -152,7 +182,13 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	r->action = spec->action;
 
 	mutex_lock(&pn->lock);
-	err = prr_net_attach_hook(pn);
+	t = prr_target_table(pn, spec, extack);
+	if (!t) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	/* A staging table needs the hook only once it is committed. */
+	err = spec->staged ? 0 : prr_net_attach_hook(pn);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register the netfilter hook");
 		goto unlock;
@@ -164,7 +200,7 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 			goto unlock;
 		}
 	}
-	err = prr_table_insert(&pn->table, &r->ent, &conflict);
+	err = prr_table_insert(t, &r->ent, &conflict);
 	if (err == -EEXIST) {
 		NL_SET_ERR_MSG(extack, "entry already exists");
 	} else if (err == -EBUSY) {
@@ -175,7 +211,8 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	}
 	if (err)
 		goto unlock;
-	pn->gen++;
+	if (!spec->staged)
+		pn->gen++;
 	mutex_unlock(&pn->lock);
 	return 0;
 
@@ -232,6 +269,171 @@ void prr_net_get_config(struct prr_net *pn, struct prr_config *c)
 	mutex_unlock(&pn->lock);
 }
 
+/*
+ * Replacing the table (PRR_CMD_REPLACE_*): the new table is built off-line
+ * in a staging table with the same checks as live changes, then published
+ * by prr_table_swap() in one pointer store.  See docs/decisions.md.
+ */
+int prr_net_replace_begin(struct prr_net *pn, u32 portid,
+			  struct netlink_ext_ack *extack)
+{
+	struct prr_stage *st;
+	int err = 0;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	st->head.lock = &pn->lock;
+	prr_table_init(&st->head.table);
+	st->portid = portid;
+	st->config.source_check = -1;
+	st->config.unowned = -1;
+
+	mutex_lock(&pn->lock);
+	if (pn->stage) {
+		NL_SET_ERR_MSG(extack,
+			       "another replace of the table is in progress");
+		err = -EBUSY;
+	} else {
+		pn->stage = st;
+		WRITE_ONCE(pn->stage_owner, portid);
+	}
+	mutex_unlock(&pn->lock);
+	if (err)
+		kfree(st);
+	return err;
+}
+
+int prr_net_stage_config(struct prr_net *pn, u32 portid,
+			 const struct prr_config *c,
+			 struct netlink_ext_ack *extack)
+{
+	struct prr_stage *st;
+
+	mutex_lock(&pn->lock);
+	st = prr_stage_of(pn, portid, extack);
+	if (st) {
+		if (c->source_check >= 0)
+			st->config.source_check = c->source_check;
+		if (c->unowned >= 0)
+			st->config.unowned = c->unowned;
+	}
+	mutex_unlock(&pn->lock);
+	return st ? 0 : -ENOENT;
+}
+
+/* Unlinks the staging table and frees its rules (never seen by packets). */
+static void prr_stage_free(struct prr_net *pn)
+{
+	struct prr_stage *st = pn->stage;
+
+	lockdep_assert_held(&pn->lock);
+	pn->stage = NULL;
+	WRITE_ONCE(pn->stage_owner, 0);
+	prr_table_flush(&st->head.table, prr_rule_release, pn);
+	/* The flush freed the index after a grace period; st is ours. */
+	kfree(st);
+}
+
+/*
+ * The counters of a staged rule identical to a live one (same key, action
+ * and next hop) start from the live rule's: a replace that keeps an entry
+ * keeps its history.  Packets counted between this read and the swap are
+ * lost to the count (not to forwarding).
+ */
+static void prr_stage_carry_counters(struct prr_net *pn, struct prr_stage *st)
+{
+	struct prr_cursor c = {};
+	const struct prr_entry *e, *old;
+	struct prr_rule *nr, *or;
+	struct prr_counters *cnt;
+	u64 packets, bytes;
+
+	if (!pn->table.nentries)
+		return;
+	while ((e = prr_table_next(&st->head.table, &c))) {
+		old = prr_table_get(&pn->table, e->addr, e->value, e->mask);
+		if (!old)
+			continue;
+		nr = prr_rule_of(e);
+		or = prr_rule_of(old);
+		if (nr->action != or->action || nr->nh != or->nh)
+			continue;
+		prr_rule_read_counters(or, &packets, &bytes);
+		cnt = per_cpu_ptr(nr->counters, raw_smp_processor_id());
+		u64_stats_update_begin(&cnt->syncp);
+		u64_stats_add(&cnt->packets, packets);
+		u64_stats_add(&cnt->bytes, bytes);
+		u64_stats_update_end(&cnt->syncp);
+		cond_resched();
+	}
+}
+
+int prr_net_replace_commit(struct prr_net *pn, u32 portid,
+			   struct netlink_ext_ack *extack)
+{
+	struct prr_stage *st;
+	int err = -ENOENT;
+
+	mutex_lock(&pn->lock);
+	st = prr_stage_of(pn, portid, extack);
+	if (!st)
+		goto unlock;
+	if (st->head.table.nentries) {
+		err = prr_net_attach_hook(pn);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "cannot register the netfilter hook");
+			goto unlock;
+		}
+	}
+	prr_stage_carry_counters(pn, st);
+	/* From here on packets see the new table; the old one is in st. */
+	prr_table_swap(&pn->table, &st->head.table);
+	if (st->config.source_check >= 0)
+		WRITE_ONCE(pn->source_check, !!st->config.source_check);
+	if (st->config.unowned >= 0)
+		WRITE_ONCE(pn->unowned, st->config.unowned);
+	pn->gen++;
+	/* The old rules: freed after a grace period, like any removal. */
+	prr_stage_free(pn);
+	err = 0;
+unlock:
+	mutex_unlock(&pn->lock);
+	return err;
+}
+
+int prr_net_replace_abort(struct prr_net *pn, u32 portid,
+			  struct netlink_ext_ack *extack)
+{
+	int err = -ENOENT;
+
+	mutex_lock(&pn->lock);
+	if (prr_stage_of(pn, portid, extack)) {
+		prr_stage_free(pn);
+		err = 0;
+	}
+	mutex_unlock(&pn->lock);
+	return err;
+}
+
+/* A netlink socket of @net closed: drop the staging table it owned. */
+void prr_net_release_portid(struct net *net, u32 portid)
+{
+	struct prr_net *pn = prr_net(net);
+
+	/* Pairs with the smp_store_release() in prr_net_init(). */
+	if (!smp_load_acquire(&pn->ready))
+		return;
+	/* Cheap test first: every netlink socket of the system comes here. */
+	if (!portid || READ_ONCE(pn->stage_owner) != portid)
+		return;
+	mutex_lock(&pn->lock);
+	if (pn->stage && pn->stage->portid == portid)
+		prr_stage_free(pn);
+	mutex_unlock(&pn->lock);
+}
+
 static int __net_init prr_net_init(struct net *net)
 {
 	struct prr_net *pn = prr_net(net);
@@ -240,6 +442,7 @@ static int __net_init prr_net_init(struct net *net)
 	if (!pn->stats)
 		return -ENOMEM;
 	mutex_init(&pn->lock);
+	pn->table_lock = &pn->lock;
 	prr_table_init(&pn->table);
 	INIT_LIST_HEAD(&pn->nexthops);
 	pn->net = net;
@@ -264,6 +467,8 @@ static void __net_exit prr_net_exit(struct net *net)
 		nf_defrag_ipv4_disable(net);
 	}
 	mutex_lock(&pn->lock);
+	if (pn->stage)
+		prr_stage_free(pn);
 	prr_nat_exit(pn);
 	prr_table_flush(&pn->table, prr_rule_release, pn);
 	mutex_unlock(&pn->lock);

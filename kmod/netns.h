@@ -45,11 +45,48 @@ struct prr_rule_spec {
 	u8 action;
 	__be32 via;
 	int oif;			/* 0: whichever device reaches via */
+	bool staged;			/* into the staging table of portid */
+	u32 portid;
+};
+
+struct prr_config {
+	int source_check;		/* -1: unchanged */
+	int unowned;			/* -1: unchanged */
+};
+
+/*
+ * Every table sits after a pointer to the lock its writers hold, so that
+ * prr_table_writer_held() can check the live table and a staging table
+ * alike.
+ */
+struct prr_table_head {
+	struct mutex *lock;		/* held by every writer of table */
+	struct prr_table table;
+};
+
+/*
+ * The table PRR_CMD_REPLACE_BEGIN starts and PRR_CMD_REPLACE_COMMIT swaps
+ * in, with the settings to apply then.  Owned by one netlink socket (portid)
+ * and written, like the live table, under prr_net.lock.  No packet sees it
+ * before the commit.
+ */
+struct prr_stage {
+	struct prr_table_head head;
+	u32 portid;
+	struct prr_config config;
 };
 
 struct prr_net {
 	struct mutex lock;		/* serializes every writer */
-	struct prr_table table;
+	union {
+		struct prr_table_head live;
+		struct {		/* the same, by the usual names */
+			struct mutex *table_lock;
+			struct prr_table table;
+		};
+	};
+	struct prr_stage *stage;	/* under lock; NULL: none */
+	u32 stage_owner;		/* its portid, readable without lock */
 	struct list_head nexthops;	/* written under lock, read under RCU */
 	struct list_head nats;		/* likewise: struct prr_nat */
 	struct nf_hook_ops nat_ops;	/* registered with nf_nat */
@@ -120,13 +157,19 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 int prr_net_del_rule(struct prr_net *pn, const struct prr_entry *key);
 void prr_net_flush(struct prr_net *pn, const __be32 *addr);
 
-struct prr_config {
-	int source_check;		/* -1: unchanged */
-	int unowned;			/* -1: unchanged */
-};
-
 void prr_net_set_config(struct prr_net *pn, const struct prr_config *c);
 void prr_net_get_config(struct prr_net *pn, struct prr_config *c);
+
+int prr_net_replace_begin(struct prr_net *pn, u32 portid,
+			  struct netlink_ext_ack *extack);
+int prr_net_stage_config(struct prr_net *pn, u32 portid,
+			 const struct prr_config *c,
+			 struct netlink_ext_ack *extack);
+int prr_net_replace_commit(struct prr_net *pn, u32 portid,
+			   struct netlink_ext_ack *extack);
+int prr_net_replace_abort(struct prr_net *pn, u32 portid,
+			  struct netlink_ext_ack *extack);
+void prr_net_release_portid(struct net *net, u32 portid);
 
 int prr_netns_init(void);
 void prr_netns_exit(void);

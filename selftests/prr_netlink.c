@@ -1027,6 +1027,239 @@ TEST_F(prr, command_above_max)
 	EXPECT_EQ(EOPNOTSUPP, ans.error);
 }
 
+/* PRR_CMD_REPLACE_*: building a table off-line and swapping it in. */
+
+static struct nlmsghdr *staged_request(struct prr_sock *sk, const char *addr,
+				       __u16 value, __u16 mask, __u8 action)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, addr, value,
+			    mask, action);
+	mnl_attr_put(nlh, PRR_A_STAGED, 0, NULL);
+	return nlh;
+}
+
+static void add_staged(struct __test_metadata *_metadata,
+		       struct prr_sock *sk, const char *addr,
+		       __u16 value, __u16 mask, __u8 action)
+{
+	expect_ok(_metadata, sk, staged_request(sk, addr, value, mask,
+						action));
+}
+
+static void replace_cmd(struct __test_metadata *_metadata,
+			struct prr_sock *sk, __u8 cmd)
+{
+	expect_ok(_metadata, sk, request(sk, cmd, NLM_F_ACK));
+}
+
+#define NO_REPLACE	"no replace in progress on this socket"
+
+TEST_F(prr, replace_begin_commit)
+{
+	struct prr_sock *sk = &self->s;
+	struct answer ans;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	add_staged(_metadata, sk, OTHER_SHARED, 0x1000, 0x1400,
+		   PRR_ACTION_DROP);
+	add_staged(_metadata, sk, OTHER_SHARED, 0x0000, 0x0000,
+		   PRR_ACTION_LOCAL);
+	/* Staged entries are invisible until the commit. */
+	EXPECT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	EXPECT_EQ(ip(SHARED), ans.last.addr);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_COMMIT);
+	EXPECT_EQ(0, dump_entries(_metadata, sk, SHARED, NULL));
+	EXPECT_EQ(2, dump_entries(_metadata, sk, OTHER_SHARED, NULL));
+	/* The replace is over: nothing is staged any more. */
+	expect_refused(_metadata, sk,
+		       request(sk, PRR_CMD_REPLACE_COMMIT, NLM_F_ACK),
+		       ENOENT, NO_REPLACE, NULL);
+	expect_refused(_metadata, sk,
+		       staged_request(sk, SHARED, 0, 0, PRR_ACTION_LOCAL),
+		       ENOENT, NO_REPLACE, NULL);
+	EXPECT_EQ(2, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, replace_abort)
+{
+	struct prr_sock *sk = &self->s;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	add_staged(_metadata, sk, OTHER_SHARED, 0x1000, 0x1400,
+		   PRR_ACTION_DROP);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_ABORT);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	EXPECT_EQ(1, dump_entries(_metadata, sk, SHARED, NULL));
+	expect_refused(_metadata, sk,
+		       request(sk, PRR_CMD_REPLACE_ABORT, NLM_F_ACK),
+		       ENOENT, NO_REPLACE, NULL);
+	expect_refused(_metadata, sk,
+		       request(sk, PRR_CMD_REPLACE_COMMIT, NLM_F_ACK),
+		       ENOENT, NO_REPLACE, NULL);
+	/* A new replace may start once the old one is gone. */
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_ABORT);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, replace_busy)
+{
+	struct prr_sock *sk = &self->s, other;
+
+	open_sock(_metadata, &other, sk->family);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	expect_refused(_metadata, sk,
+		       request(sk, PRR_CMD_REPLACE_BEGIN, NLM_F_ACK),
+		       EBUSY, "another replace of the table is in progress",
+		       NULL);
+	expect_refused(_metadata, &other,
+		       request(&other, PRR_CMD_REPLACE_BEGIN, NLM_F_ACK),
+		       EBUSY, "another replace of the table is in progress",
+		       NULL);
+	/* Another socket can neither fill, commit nor abort it... */
+	expect_refused(_metadata, &other,
+		       staged_request(&other, SHARED, 0, 0, PRR_ACTION_LOCAL),
+		       ENOENT, NO_REPLACE, NULL);
+	expect_refused(_metadata, &other,
+		       request(&other, PRR_CMD_REPLACE_COMMIT, NLM_F_ACK),
+		       ENOENT, NO_REPLACE, NULL);
+	expect_refused(_metadata, &other,
+		       request(&other, PRR_CMD_REPLACE_ABORT, NLM_F_ACK),
+		       ENOENT, NO_REPLACE, NULL);
+	/* ...but still changes the live table directly. */
+	add_entry(_metadata, &other, SHARED, 0x0400, 0x1400,
+		  PRR_ACTION_LOCAL);
+	add_staged(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_DROP);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_COMMIT);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	mnl_socket_close(other.nl);
+}
+
+TEST_F(prr, replace_socket_close_frees_staging)
+{
+	struct prr_sock *sk = &self->s, owner;
+	unsigned int i;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	open_sock(_metadata, &owner, sk->family);
+	replace_cmd(_metadata, &owner, PRR_CMD_REPLACE_BEGIN);
+	for (i = 0; i < 100; i++)
+		add_staged(_metadata, &owner, OTHER_SHARED, i, 0xffff,
+			   PRR_ACTION_LOCAL);
+	/* The owner goes away without commit or abort. */
+	mnl_socket_close(owner.nl);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	/* No longer busy: its staging table is gone. */
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	add_staged(_metadata, sk, SHARED, 0x1000, 0x1400, PRR_ACTION_LOCAL);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_COMMIT);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	EXPECT_EQ(0, dump_entries(_metadata, sk, OTHER_SHARED, NULL));
+}
+
+TEST_F(prr, replace_commit_empty_flushes)
+{
+	struct prr_sock *sk = &self->s;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	add_entry(_metadata, sk, OTHER_SHARED, 0, 0, PRR_ACTION_DROP);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_COMMIT);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, staged_without_begin)
+{
+	struct prr_sock *sk = &self->s;
+
+	expect_refused(_metadata, sk,
+		       staged_request(sk, SHARED, 0x0400, 0x1400,
+				      PRR_ACTION_LOCAL),
+		       ENOENT, NO_REPLACE, NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+/* Staged entries get the checks of live ones, against the staging table. */
+TEST_F(prr, staged_validation)
+{
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *bad;
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	add_entry(_metadata, sk, SHARED, 0x0400, 0x1400, PRR_ACTION_LOCAL);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	expect_refused(_metadata, sk,
+		       staged_request(sk, SHARED, 0x0401, 0x1400,
+				      PRR_ACTION_LOCAL),
+		       EINVAL, "port value has bits outside the port mask",
+		       NULL);
+	expect_refused(_metadata, sk,
+		       staged_request(sk, "224.0.0.1", 0, 0, PRR_ACTION_LOCAL),
+		       EINVAL, "shared address must be a unicast address",
+		       NULL);
+	nlh = staged_request(sk, SHARED, 0x1000, 0x1400, PRR_ACTION_VIA);
+	mnl_attr_put_u32(nlh, PRR_A_VIA, ip(NEXT_HOP));
+	expect_refused(_metadata, sk, nlh, ENETUNREACH,
+		       "next hop is not directly connected", NULL);
+	nlh = staged_request(sk, SHARED, 0x1000, 0x1400, PRR_ACTION_VIA);
+	expect_refused(_metadata, sk, nlh, EINVAL,
+		       "action via needs a next hop", NULL);
+	/* Partially overlaps the live entry only: fine, it is replaced. */
+	add_staged(_metadata, sk, SHARED, 0x0800, 0x0800, PRR_ACTION_DROP);
+	/* Duplicates and partial overlaps within the staging table are not. */
+	expect_refused(_metadata, sk,
+		       staged_request(sk, SHARED, 0x0800, 0x0800,
+				      PRR_ACTION_LOCAL),
+		       EEXIST, "entry already exists", NULL);
+	expect_refused(_metadata, sk,
+		       staged_request(sk, SHARED, 0x0400, 0x1400,
+				      PRR_ACTION_LOCAL),
+		       EEXIST, "port set partially overlaps an existing entry",
+		       &ans);
+	EXPECT_EQ((int)sizeof(struct prr_conflict), ans.cookie_len);
+	EXPECT_EQ(0x0800, ans.cookie.port_value);
+	EXPECT_EQ(0x0800, ans.cookie.port_mask);
+	/* STAGED is no attribute of a delete. */
+	nlh = entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED, 0x0400,
+			    0x1400, 0);
+	bad = next_attr(nlh);
+	mnl_attr_put(nlh, PRR_A_STAGED, 0, NULL);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_COMMIT);
+	EXPECT_EQ(1, dump_entries(_metadata, sk, NULL, &ans));
+	EXPECT_EQ(0x0800, ans.last.value);
+	EXPECT_EQ(PRR_ACTION_DROP, ans.last.action);
+}
+
+TEST_F(prr, staged_config)
+{
+	struct prr_sock *sk = &self->s;
+	struct entry_seen seen;
+	struct nlmsghdr *nlh;
+
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_BEGIN);
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_UNOWNED, PRR_UNOWNED_REJECT);
+	mnl_attr_put(nlh, PRR_A_STAGED, 0, NULL);
+	expect_ok(_metadata, sk, nlh);
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, 0);
+	mnl_attr_put(nlh, PRR_A_STAGED, 0, NULL);
+	expect_ok(_metadata, sk, nlh);
+	get_config(_metadata, sk, &seen);
+	EXPECT_EQ(1, seen.source_check);
+	EXPECT_EQ(PRR_UNOWNED_DROP, seen.unowned);
+	replace_cmd(_metadata, sk, PRR_CMD_REPLACE_COMMIT);
+	get_config(_metadata, sk, &seen);
+	EXPECT_EQ(0, seen.source_check);
+	EXPECT_EQ(PRR_UNOWNED_REJECT, seen.unowned);
+}
+
 #define CHURN_WINDOW	1500
 #define CHURN_VALUES	4096	/* mask 0xfff0: values v << 4 */
 #define CHURN_DUMPS	300

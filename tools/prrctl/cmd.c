@@ -192,9 +192,6 @@ static int exchange_ack(struct prr_nl *nl, struct nlmsghdr *nlh)
 	return EXIT_OK;
 }
 
-/* Adds a request's attributes from what the command line gave. */
-typedef void (*put_attrs_t)(struct nlmsghdr *nlh, const void *arg);
-
 /* The entry's key, then whatever else the command line gave. */
 static void put_entry(struct nlmsghdr *nlh, const void *arg)
 {
@@ -221,6 +218,8 @@ static int request_ack(__u8 cmd, put_attrs_t put, const void *arg)
 	struct prr_nl nl;
 	int ret;
 
+	if (batch_active())
+		return batch_queue(cmd, put, arg);
 	ret = open_or_report(&nl);
 	if (ret)
 		return ret;
@@ -751,4 +750,66 @@ int cmd_del_nat(int argc, char **argv)
 
 	ret = parse_nat_args(argc, argv, false, &n);
 	return ret ? ret : request_ack(PRR_CMD_DEL_NAT, put_nat, &n);
+}
+
+int get_nats(struct prr_nl *nl, struct prr_nats *nats)
+{
+	return prr_nl_dump(nl, PRR_CMD_GET_NAT, nat_msg_cb, nats_reset, nats);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct prr_entry *x = a, *y = b;
+	__u32 ax = ntohl(x->addr.s_addr), ay = ntohl(y->addr.s_addr);
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	if (x->port_mask != y->port_mask)
+		return x->port_mask < y->port_mask ? -1 : 1;
+	if (x->port_value != y->port_value)
+		return x->port_value < y->port_value ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The settings, the entries (sorted by address, mask, value: the same
+ * configuration always saves to the same text) and the NAT rules, as lines
+ * of a restore or batch file.
+ */
+int cmd_save(int argc, char **argv)
+{
+	struct prr_entries entries = { 0 };
+	struct prr_nats nats = { 0 };
+	struct prr_config config;
+	struct prr_nl nl;
+	int ret;
+
+	ret = no_more_args(argc, argv);
+	if (ret)
+		return ret;
+	if (opts.json)
+		return usage_error("save has no JSON form");
+	ret = open_or_report(&nl);
+	if (ret)
+		return ret;
+	ret = get_config(&nl, &config);
+	if (ret)
+		goto out;
+	ret = prr_nl_dump(&nl, PRR_CMD_GET_ENTRY, entry_msg_cb, entries_reset,
+			  &entries);
+	if (!ret)
+		ret = get_nats(&nl, &nats);
+	if (ret) {
+		prr_nl_report(&nl, ret);
+		ret = EXIT_FAIL;
+		goto out;
+	}
+	if (entries.n)
+		qsort(entries.v, entries.n, sizeof(*entries.v), entry_cmp);
+	print_save(&config, &entries, &nats);
+out:
+	free(entries.v);
+	free(nats.v);
+	prr_nl_close(&nl);
+	return ret;
 }

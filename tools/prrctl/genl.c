@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <arpa/inet.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -154,7 +155,13 @@ int prr_nl_exchange(struct prr_nl *nl, struct nlmsghdr *req,
 
 struct nlmsghdr *prr_nl_request(struct prr_nl *nl, __u8 cmd, __u16 flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->tx);
+	return prr_nl_request_at(nl, nl->tx, cmd, flags);
+}
+
+struct nlmsghdr *prr_nl_request_at(struct prr_nl *nl, void *buf, __u8 cmd,
+				   __u16 flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct genlmsghdr *genl;
 
 	nlh->nlmsg_type = nl->family;
@@ -287,6 +294,96 @@ int prr_nl_dump(struct prr_nl *nl, __u8 cmd, mnl_cb_t cb,
 	return -EAGAIN;
 }
 
+/*
+ * An ack takes an skb of its own in the receive queue: about 768 bytes of
+ * truesize, a little more with an extack message.  A batch whose acks do not
+ * fit loses them (ENOBUFS), so the batch is sized to the buffer.
+ */
+#define PRR_NL_ACK_TRUESIZE	1024
+#define PRR_NL_RCVBUF_MAX	(8 << 20)
+
+unsigned int prr_nl_ack_room(struct prr_nl *nl, unsigned int acks)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+	int want = PRR_NL_RCVBUF_MAX, have = 0;
+	socklen_t len = sizeof(have);
+
+	if ((size_t)acks * PRR_NL_ACK_TRUESIZE < PRR_NL_RCVBUF_MAX)
+		want = acks * PRR_NL_ACK_TRUESIZE;
+	/* FORCE needs CAP_NET_ADMIN; the plain one is capped by rmem_max. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &want, sizeof(want)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &want, sizeof(want));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &have, &len) || have <= 0)
+		return 1;
+	/* The kernel reports twice what it accounts for; keep a margin. */
+	have /= PRR_NL_ACK_TRUESIZE;
+	return have > 1 ? have - 1 : 1;
+}
+
+struct prr_nl_batch_run {
+	struct prr_nl_run run;
+	unsigned int first_seq;
+	unsigned int n;
+	unsigned int done;		/* acks seen */
+	prr_nl_ack_t ack;
+	void *data;
+};
+
+/* One message of a batch's answer; only acks are expected. */
+static int prr_nl_batch_msg(const struct nlmsghdr *nlh,
+			    struct prr_nl_batch_run *br)
+{
+	struct prr_nl *nl = br->run.nl;
+	unsigned int idx = nlh->nlmsg_seq - br->first_seq;
+	int ret;
+
+	if (nlh->nlmsg_type != NLMSG_ERROR || idx >= br->n)
+		return 0;
+	memset(&nl->err, 0, sizeof(nl->err));
+	nl->warning[0] = '\0';
+	ret = prr_nl_error_cb(nlh, &br->run);
+	if (ret == MNL_CB_ERROR && !nl->err.code)
+		return -EBADMSG;
+	br->done++;
+	br->ack(nl, idx, ret == MNL_CB_ERROR ? nl->err.code : 0, br->data);
+	return 0;
+}
+
+int prr_nl_send_batch(struct prr_nl *nl, const void *buf, size_t len,
+		      unsigned int first_seq, unsigned int n,
+		      prr_nl_ack_t ack, void *data)
+{
+	struct prr_nl_batch_run br = {
+		.run = { .nl = nl },
+		.first_seq = first_seq,
+		.n = n,
+		.ack = ack,
+		.data = data,
+	};
+	const struct nlmsghdr *nlh;
+	ssize_t got;
+	int left, ret;
+
+	if (mnl_socket_sendto(nl->sock, buf, len) < 0)
+		return -errno;
+	while (br.done < n) {
+		got = mnl_socket_recvfrom(nl->sock, nl->rx, PRR_NL_RX_SIZE);
+		if (got < 0)
+			return -errno;
+		left = got;
+		nlh = (const struct nlmsghdr *)nl->rx;
+		for (; mnl_nlmsg_ok(nlh, left);
+		     nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_pid != nl->portid && nlh->nlmsg_pid)
+				continue;
+			ret = prr_nl_batch_msg(nlh, &br);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 /* Removes a trailing full stop; prr_nl_report() adds its own. */
 static void prr_nl_strip_stop(char *msg)
 {
@@ -295,6 +392,8 @@ static void prr_nl_strip_stop(char *msg)
 	if (len && msg[len - 1] == '.')
 		msg[len - 1] = '\0';
 }
+
+const char *prr_nl_where;
 
 void prr_nl_report(const struct prr_nl *nl, int rc)
 {
@@ -312,6 +411,8 @@ void prr_nl_report(const struct prr_nl *nl, int rc)
 	}
 	prr_nl_strip_stop(msg);
 
+	if (prr_nl_where)
+		fprintf(stderr, "prrctl: %s", prr_nl_where);
 	if (!err->has_conflict) {
 		fprintf(stderr, "Error: %s.\n", msg);
 		return;

@@ -57,7 +57,39 @@ int prr_nl_exchange(struct prr_nl *nl, struct nlmsghdr *req,
 int prr_nl_dump(struct prr_nl *nl, __u8 cmd, mnl_cb_t cb,
 		void (*reset)(void *data), void *data);
 
-/* Prints "Error: <why>." for a failed prr_nl_*() call on stderr. */
+/*
+ * Prints "Error: <why>." for a failed prr_nl_*() call on stderr, after
+ * "prrctl: <prr_nl_where>" when prr_nl_where is set (a batch line).
+ */
 void prr_nl_report(const struct prr_nl *nl, int rc);
+
+extern const char *prr_nl_where;
+
+/* Builds a request header for cmd at buf (a batch); see prr_nl_request(). */
+struct nlmsghdr *prr_nl_request_at(struct prr_nl *nl, void *buf, __u8 cmd,
+				   __u16 flags);
+
+/*
+ * Grows the receive buffer so that about @acks acknowledgements fit in it;
+ * returns how many do (at least 1).
+ */
+unsigned int prr_nl_ack_room(struct prr_nl *nl, unsigned int acks);
+
+/*
+ * Called for the ack of request number @idx of a batch: @error is 0 or a
+ * positive errno, with nl->err (extack) and nl->warning filled in.
+ */
+typedef void (*prr_nl_ack_t)(struct prr_nl *nl, unsigned int idx, int error,
+			     void *data);
+
+/*
+ * Sends @len bytes of requests (sequence numbers @first_seq onwards, @n of
+ * them, every one with NLM_F_ACK) in one sendmsg() and calls @ack for each
+ * acknowledgment, in order.  Returns 0 or -errno (nothing more can be
+ * told about the requests then).
+ */
+int prr_nl_send_batch(struct prr_nl *nl, const void *buf, size_t len,
+		      unsigned int first_seq, unsigned int n,
+		      prr_nl_ack_t ack, void *data);
 
 #endif /* PRRCTL_GENL_H */

@@ -57,7 +57,7 @@ static const char *dev_name(__u32 oif, char *buf)
 	return buf;
 }
 
-static void print_entry_text(const struct prr_entry *e)
+static void print_entry_words(const struct prr_entry *e)
 {
 	char addr[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
 	const char *action = action_name(e->action);
@@ -76,6 +76,11 @@ static void print_entry_text(const struct prr_entry *e)
 	}
 	if (e->has_oif)
 		printf(" dev %s", dev_name(e->oif, dev));
+}
+
+static void print_entry_text(const struct prr_entry *e)
+{
+	print_entry_words(e);
 	printf(" packets %llu bytes %llu\n", e->packets, e->bytes);
 }
 
@@ -271,25 +276,28 @@ static struct json_object *nat_json(const struct prr_nat *nat)
 	return obj;
 }
 
+static void print_nat_text(const struct prr_nat *nat)
+{
+	char addr[INET_ADDRSTRLEN], from[INET_ADDRSTRLEN];
+	char dev[IF_NAMESIZE];
+
+	inet_ntop(AF_INET, &nat->addr, addr, sizeof(addr));
+	inet_ntop(AF_INET, &nat->prefix, from, sizeof(from));
+	printf("%s from %s/%u", addr, from, nat->plen);
+	if (nat->has_oif)
+		printf(" dev %s", dev_name(nat->oif, dev));
+	putchar('\n');
+}
+
 /* Text: the arguments of "prrctl add-nat", one rule per line. */
 int print_nats(const struct prr_nats *nats)
 {
-	char addr[INET_ADDRSTRLEN], from[INET_ADDRSTRLEN];
 	struct json_object *arr, *obj;
-	char dev[IF_NAMESIZE];
 	size_t i;
 
 	if (!opts.json) {
-		for (i = 0; i < nats->n; i++) {
-			const struct prr_nat *nat = &nats->v[i];
-
-			inet_ntop(AF_INET, &nat->addr, addr, sizeof(addr));
-			inet_ntop(AF_INET, &nat->prefix, from, sizeof(from));
-			printf("%s from %s/%u", addr, from, nat->plen);
-			if (nat->has_oif)
-				printf(" dev %s", dev_name(nat->oif, dev));
-			putchar('\n');
-		}
+		for (i = 0; i < nats->n; i++)
+			print_nat_text(&nats->v[i]);
 		return 0;
 	}
 	arr = json_object_new_array();
@@ -308,4 +316,24 @@ int print_nats(const struct prr_nats *nats)
 nomem:
 	fprintf(stderr, "prrctl: out of memory\n");
 	return -ENOMEM;
+}
+
+/* "prrctl save": lines that "prrctl restore" and "prrctl -batch" read. */
+void print_save(const struct prr_config *config,
+		const struct prr_entries *entries, const struct prr_nats *nats)
+{
+	size_t i;
+
+	printf("set source-check %s unowned %s\n",
+	       config->source_check ? "on" : "off",
+	       unowned_name(config->unowned));
+	for (i = 0; i < entries->n; i++) {
+		fputs("add-cpe ", stdout);
+		print_entry_words(&entries->v[i]);
+		putchar('\n');
+	}
+	for (i = 0; i < nats->n; i++) {
+		fputs("add-nat ", stdout);
+		print_nat_text(&nats->v[i]);
+	}
 }

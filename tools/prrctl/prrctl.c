@@ -26,7 +26,7 @@ static int cmd_help(int argc, char **argv);
 
 static const struct {
 	const char *name;
-	int (*fn)(int argc, char **argv);
+	command_fn fn;
 } commands[] = {
 	{ "add-cpe",	cmd_add_cpe },
 	{ "del-cpe",	cmd_del_cpe },
@@ -36,11 +36,14 @@ static const struct {
 	{ "set",	cmd_set },
 	{ "add-nat",	cmd_add_nat },
 	{ "del-nat",	cmd_del_nat },
+	{ "save",	cmd_save },
+	{ "restore",	cmd_restore },
 	{ "help",	cmd_help },
 };
 
 static const char help_text[] =
 	"Usage: prrctl [OPTIONS] COMMAND\n"
+	"       prrctl [OPTIONS] -batch FILE|-\n"
 	"\n"
 	"Configure prr, the Port Range Router (RFC 6346 A+P).\n"
 	"\n"
@@ -74,10 +77,23 @@ static const char help_text[] =
 	"      at random from the local entries of ADDR: this CPE's port set\n"
 	"  del-nat from PREFIX/LEN\n"
 	"      remove that NAT rule\n"
+	"  save\n"
+	"      print the settings, the entries and the NAT rules as the lines\n"
+	"      of a file that \"restore\" and \"-batch\" read\n"
+	"  restore FILE|-\n"
+	"      replace every entry and the settings the file names by the\n"
+	"      file's add-cpe and set lines, all at once or not at all: packets\n"
+	"      meet either the old table or the new one.  Settings the file\n"
+	"      does not name keep their value; NAT rules are not replaced (the\n"
+	"      file's add-nat lines must be those configured)\n"
 	"  help\n"
 	"      print this help\n"
 	"\n"
 	"Options:\n"
+	"  -b, -batch FILE    run the commands of FILE (\"-\": standard input),\n"
+	"                     one a line without \"prrctl\", \"#\" starting a\n"
+	"                     comment; stop at the first failing line\n"
+	"  -f, -force         with -batch: go on after a failing line\n"
 	"  -j, -json          JSON output of show and stats\n"
 	"  -p, -pretty        indent the JSON output\n"
 	"  -n, -netns NETNS   run in the network namespace " NETNS_RUN_DIR "/NETNS\n"
@@ -90,12 +106,19 @@ static const char help_text[] =
 	"may nest (the one with most mask bits wins) but not partially overlap.\n"
 	"\n"
 	"Exit status: 0 success, 1 the request failed (kernel error, or the prr\n"
-	"module is not loaded), 2 usage error.\n";
+	"module is not loaded) or a line of a batch or restore file failed,\n"
+	"2 usage error.\n";
 
 int usage_error(const char *fmt, ...)
 {
 	va_list ap;
+	bool held;
 
+	va_start(ap, fmt);
+	held = batch_hold_usage(fmt, ap);
+	va_end(ap);
+	if (held)
+		return EXIT_USAGE;
 	fputs("prrctl: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -172,6 +195,13 @@ static int parse_opts(int argc, char **argv, int *next)
 				return usage_error("\"%s\" needs a network namespace name",
 						   arg);
 			opts.netns = argv[i];
+		} else if (is_opt(arg, "-b", "-batch")) {
+			if (++i == argc)
+				return usage_error("\"%s\" needs a file name",
+						   arg);
+			opts.batch = argv[i];
+		} else if (is_opt(arg, "-f", "-force")) {
+			opts.force = true;
 		} else if (is_opt(arg, "-h", "-help")) {
 			return cmd_help(0, NULL);
 		} else if (is_opt(arg, "-V", "-Version") ||
@@ -187,6 +217,16 @@ static int parse_opts(int argc, char **argv, int *next)
 	return OPTS_CONTINUE;
 }
 
+command_fn find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].fn;
+	return NULL;
+}
+
 static int run(int argc, char **argv)
 {
 	const char *name;
@@ -196,6 +236,19 @@ static int run(int argc, char **argv)
 	ret = parse_opts(argc, argv, &next);
 	if (ret != OPTS_CONTINUE)
 		return ret;
+	if (opts.batch) {
+		if (next < argc)
+			return usage_error("unexpected argument \"%s\" after -batch FILE",
+					   argv[next]);
+		if (opts.netns) {
+			ret = enter_netns(opts.netns);
+			if (ret)
+				return ret;
+		}
+		return run_batch(opts.batch);
+	}
+	if (opts.force)
+		return usage_error("-force only goes with -batch");
 	if (next == argc)
 		return usage_error("missing command, try \"prrctl help\"");
 	argv += next;

@@ -5,6 +5,7 @@
 #ifndef PRRCTL_H
 #define PRRCTL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <netinet/in.h>
@@ -22,6 +23,8 @@
 struct prrctl_opts {
 	bool json;
 	bool pretty;
+	bool force;			/* -force: a batch goes on after errors */
+	const char *batch;		/* -batch FILE */
 	const char *netns;
 };
 
@@ -76,8 +79,27 @@ struct prr_config {
 	__u8 unowned;			/* enum prr_unowned */
 };
 
-/* Prints "prrctl: <message>" on stderr and returns EXIT_USAGE. */
+/*
+ * Prints "prrctl: <message>" on stderr and returns EXIT_USAGE.  In a batch,
+ * the message waits until the lines before are sent, then names the line.
+ */
 int usage_error(const char *fmt, ...);
+
+typedef int (*command_fn)(int argc, char **argv);
+
+/* The function of command @name, or NULL. */
+command_fn find_command(const char *name);
+
+struct nlmsghdr;
+
+/* Adds a request's attributes from what the command line gave. */
+typedef void (*put_attrs_t)(struct nlmsghdr *nlh, const void *arg);
+
+/* batch.c: -batch FILE, and the requests of commands inside a batch. */
+int run_batch(const char *file);
+bool batch_active(void);
+int batch_queue(__u8 cmd, put_attrs_t put, const void *arg);
+bool batch_hold_usage(const char *fmt, va_list ap);
 
 /* Subcommands; argv holds the words after the command name. */
 int cmd_add_cpe(int argc, char **argv);
@@ -88,12 +110,22 @@ int cmd_flush(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_add_nat(int argc, char **argv);
 int cmd_del_nat(int argc, char **argv);
+int cmd_save(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 
 /* Output on stdout, text or JSON as chosen by opts; 0 or -errno. */
 int print_entries(const struct prr_entries *entries);
 int print_stats(const struct prr_stats *stats);
 int print_config(const struct prr_config *config);
 int print_nats(const struct prr_nats *nats);
+
+void print_save(const struct prr_config *config,
+		const struct prr_entries *entries, const struct prr_nats *nats);
+
+struct prr_nl;
+
+/* Dumps the NAT rules into @nats; 0 or -errno (not reported). */
+int get_nats(struct prr_nl *nl, struct prr_nats *nats);
 
 extern const char *const unowned_names[PRR_UNOWNED_MAX + 1];
 

@@ -39,6 +39,21 @@
  * PRR_CMD_DEL_NAT    doit, CAP_NET_ADMIN.  PRR_A_NAT_PREFIX and
  *		      PRR_A_NAT_PREFIX_LEN identify the rule.
  * PRR_CMD_GET_NAT    dumpit: every NAT rule of the namespace.
+ * PRR_CMD_REPLACE_BEGIN doit, CAP_NET_ADMIN.  Starts replacing the table:
+ *		      creates the namespace's staging table, empty, owned by
+ *		      the requesting socket (EBUSY if any socket owns one).
+ *		      PRR_CMD_NEW_ENTRY and PRR_CMD_SET_CONFIG with the flag
+ *		      PRR_A_STAGED then go to the staging table (same checks
+ *		      as live ones, overlaps checked within the staging
+ *		      table) and staged settings, seen by no packet yet.
+ * PRR_CMD_REPLACE_COMMIT doit, CAP_NET_ADMIN.  Makes the staging table the
+ *		      table in one pointer store (a packet sees the old
+ *		      table or the new one) and applies the staged settings;
+ *		      entries identical in both tables (key, action, next
+ *		      hop) keep their counters.  An empty staging table
+ *		      flushes.
+ * PRR_CMD_REPLACE_ABORT doit, CAP_NET_ADMIN.  Drops the staging table.
+ *		      Closing the owning socket does the same.
  *
  * Addresses are in network byte order; ports, masks and counters in host
  * byte order.
@@ -63,6 +78,9 @@ enum prr_cmd {
 	PRR_CMD_NEW_NAT,
 	PRR_CMD_DEL_NAT,
 	PRR_CMD_GET_NAT,
+	PRR_CMD_REPLACE_BEGIN,
+	PRR_CMD_REPLACE_COMMIT,
+	PRR_CMD_REPLACE_ABORT,
 
 	__PRR_CMD_MAX,
 };
@@ -85,6 +103,7 @@ enum prr_attr {
 	PRR_A_UNOWNED,		/* u8: enum prr_unowned */
 	PRR_A_NAT_PREFIX,	/* __be32: the LAN prefix a NAT rule applies to */
 	PRR_A_NAT_PREFIX_LEN,	/* u8: its length, 0-32 */
+	PRR_A_STAGED,		/* flag: into the staging table */
 
 	__PRR_A_MAX,
 };
