@@ -7,9 +7,9 @@
 #
 # Loads the module with "modprobe prr" (installed by "make dkms-install" on the
 # host into /lib/modules/KREL/updates/dkms, visible through the shared root),
-# then runs every selftests/prr_*.sh (sorted) and the kselftest-harness program
-# selftests/prr_netlink when it was built, each under a timeout and with
-# PRRCTL and PRR_PROBE exported.  Each test's own KTAP output is nested as an
+# then runs every selftests/prr_*.sh (sorted) and the kselftest-harness
+# programs selftests/prr_netlink and prr_nlfuzz when built, each under a
+# timeout and with PRRCTL and PRR_PROBE exported.  Each test's own KTAP output is nested as an
 # indented subtest and followed by "ok N name" or "not ok N name".  Then
 # "rmmod prr" (test "module unload") and test "dmesg clean": no kernel log
 # line since boot may match WARNING, BUG, Oops, refcount_t, leak, general
@@ -50,6 +50,9 @@ OK_DMESG='loading out-of-tree module taints kernel|module verification failed'
 
 export PRRCTL=${PRRCTL:-$REPO/tools/prrctl/prrctl}
 export PRR_PROBE=${PRR_PROBE:-$REPO/selftests/prr_probe}
+
+# The kselftest-harness programs (selftests/Makefile), run after the scripts.
+KSELFTEST_PROGS="prr_netlink prr_nlfuzz"
 
 TESTS=()
 N=0
@@ -99,17 +102,19 @@ find_tests()
 		name=$(basename "$f" .sh)
 		selected "$name" && TESTS+=("$name")
 	done
-	if [ -x "$REPO/selftests/prr_netlink" ] && selected prr_netlink; then
-		TESTS+=(prr_netlink)
-	fi
+	for name in $KSELFTEST_PROGS; do
+		if [ -x "$REPO/selftests/$name" ] && selected "$name"; then
+			TESTS+=("$name")
+		fi
+	done
 }
 
 test_command()
 {
 	local name=$1
 
-	if [ "$name" = prr_netlink ]; then
-		echo "$REPO/selftests/prr_netlink"
+	if [[ " $KSELFTEST_PROGS " == *" $name "* ]]; then
+		echo "$REPO/selftests/$name"
 	elif [ "$VERBOSE" -ge 2 ] 2>/dev/null; then
 		echo "bash -x $REPO/selftests/$name.sh"
 	else

@@ -40,6 +40,15 @@ Commands:
       counter that moved since snap NAME, and those of the KERNEL_NAMEs,
       sorted.  With WANT, polls for up to WAIT_MS ms until the answer is
       "prr: ... kernel: ..." = WANT (then, or at the deadline, answers).
+  fuzz NETNS IFACE DSTMAC SECONDS SEED SRC DST SHARED
+      Packet fuzzing: for SECONDS sends frames as fast as it can from a
+      pool of 2048 generated with random.Random(SEED): valid datagrams of
+      every protocol (UDP, TCP, UDP-Lite, SCTP, DCCP, ICMP queries and
+      errors, GRE, ESP) to DST from SRC (sometimes from SHARED, sometimes
+      with TTL 0 or 1), mutated ones (flipped bytes, cut, padded, IHL,
+      total length, flags and fragment offset changed, checksums kept or
+      recomputed), fragments (some missing, overlapping, duplicated) and
+      random bytes after an IPv4 header.  Answers "ok FRAMES".
   quit
 
 KINDS and their keys (all take src=, dst=, ttl=64, id=, tag=1, tos=0):
@@ -70,6 +79,7 @@ import ctypes
 import errno
 import json
 import os
+import random
 import select
 import socket
 import struct
@@ -580,6 +590,168 @@ def cmd_moved(args):
         time.sleep(0.05)
 
 
+# ------------------------------------------------------------ packet fuzz
+
+FUZZ_POOL = 2048
+FUZZ_PROTOS = (17, 6, 136, 132, 33, 1, 47, 50)
+
+
+def fuzz_l4(rng, src, dst, proto, sport, dport, data):
+    """A valid-looking L4 message of PROTO (checksums right)."""
+    if proto == 17:
+        return udp_segment(src, dst, sport, dport, data)
+    if proto == 6:
+        return tcp_segment(src, dst, sport, dport, rng.getrandbits(32), data)
+    if proto == 136:
+        seg = struct.pack("!HHHH", sport, dport, 8, 0) + data
+        return seg[:6] + struct.pack("!H", l4_csum(src, dst, 136, seg)) + \
+            seg[8:]
+    if proto == 132:
+        return struct.pack("!HHII", sport, dport, rng.getrandbits(32), 0) + \
+            struct.pack("!BBH", 0, 3, 16 + len(data)) + bytes(12) + data
+    if proto == 33:
+        return struct.pack("!HHBBHHHI", sport, dport, 4, 0x11, 0, 0, 0,
+                           rng.getrandbits(32)) + data
+    if proto == 1:
+        if rng.random() < 0.5:
+            return icmp_message(rng.choice((8, 0, 13, 15, 17, 5, 9)), 0,
+                                sport << 16 | dport, data)
+        quoted = ip_header(dst, src, 17, 8 + len(data[:8]), 1) + \
+            udp_segment(dst, src, dport, sport, data[:8])
+        cut = rng.choice((28, 28, 24, 20, len(quoted)))
+        return icmp_message(rng.choice((3, 11, 4, 12)), rng.randrange(16),
+                            0, quoted[:cut], rng.random() < 0.9)
+    if proto == 47:
+        return struct.pack("!HH", 0, 0x0800) + data
+    return struct.pack("!II", rng.getrandbits(32), 1) + data
+
+
+def fuzz_valid(rng, src, dst, shared):
+    proto = rng.choice(FUZZ_PROTOS)
+    if rng.random() < 0.1:
+        src = shared
+    data = payload(rng.getrandbits(32), rng.choice((0, 8, 16, 64, 300,
+                                                    1400)))
+    seg = fuzz_l4(rng, src, dst, proto, rng.getrandbits(16),
+                  rng.getrandbits(16), data)
+    ttl = rng.choice((64, 64, 64, 1, 0, 255))
+    frag = IP_DF if rng.random() < 0.3 else 0
+    options = RR_OPTIONS if rng.random() < 0.05 else b""
+    return ip_header(src, dst, proto, len(seg), ttl, rng.getrandbits(16),
+                     frag, rng.getrandbits(8), options) + seg
+
+
+def fuzz_fix_csum(dgram):
+    ihl = min(max((dgram[0] & 0x0f) * 4, 20), len(dgram))
+    hdr = dgram[:10] + b"\0\0" + dgram[12:ihl]
+    return dgram[:10] + struct.pack("!H", csum(hdr)) + dgram[12:]
+
+
+def fuzz_mutate(rng, dgram):
+    d = bytearray(dgram)
+    for _ in range(rng.randrange(1, 4)):
+        what = rng.randrange(7)
+        if what == 0 and d:
+            d[rng.randrange(len(d))] ^= rng.randrange(1, 256)
+        elif what == 1:
+            del d[rng.randrange(20, max(len(d), 21)):]
+        elif what == 2:
+            d += bytes(rng.getrandbits(8) for _ in range(rng.randrange(16)))
+        elif what == 3:
+            d[0] = 0x40 | rng.randrange(16)
+        elif what == 4:
+            d[2:4] = struct.pack("!H", rng.getrandbits(16))
+        elif what == 5:
+            d[6:8] = struct.pack("!H", rng.getrandbits(16))
+        else:
+            d[9] = rng.getrandbits(8)
+    d = bytes(d[:65535])
+    if len(d) >= 20 and rng.random() < 0.8:
+        d = fuzz_fix_csum(d)
+    return d
+
+
+def fuzz_frags(rng, dgram):
+    """DGRAM (a non-fragment) cut in pieces, some lost, some overlapping."""
+    hdr, body = dgram[:20], dgram[20:]
+    size = rng.choice((8, 16, 64, 512))
+    pieces = []
+    for start in range(0, len(body), size):
+        end = min(start + size, len(body))
+        if rng.random() < 0.1:
+            start = max(start - 8, 0)
+        pieces.append((start, end))
+    if rng.random() < 0.2 and len(pieces) > 1:
+        del pieces[rng.randrange(len(pieces))]
+    if rng.random() < 0.2:
+        pieces.append(rng.choice(pieces))
+    if rng.random() < 0.3:
+        rng.shuffle(pieces)
+    out = []
+    for start, end in pieces:
+        more = IP_MF if end < len(body) else 0
+        f = hdr[:6] + struct.pack("!H", more | start // 8) + hdr[8:]
+        f = f[:2] + struct.pack("!H", 20 + end - start) + f[4:]
+        out.append(fuzz_fix_csum(f + body[start:end]))
+    return out
+
+
+def fuzz_random(rng, src, dst):
+    body = bytes(rng.getrandbits(8) for _ in range(rng.randrange(60)))
+    hdr = ip_header(src, dst, rng.getrandbits(8), len(body),
+                    rng.getrandbits(8), rng.getrandbits(16),
+                    rng.getrandbits(16) & 0x7fff)
+    return hdr + body
+
+
+def fuzz_pool(rng, src, dst, shared):
+    pool = []
+    while len(pool) < FUZZ_POOL:
+        kind = rng.randrange(10)
+        if kind < 3:
+            pool.append(fuzz_valid(rng, src, dst, shared))
+        elif kind < 7:
+            pool.append(fuzz_mutate(rng, fuzz_valid(rng, src, dst, shared)))
+        elif kind < 9:
+            dgram = fuzz_valid(rng, src, dst, shared)
+            if len(dgram) > 28 and not dgram[6] & 0x20:
+                pool.extend(fuzz_frags(rng, dgram))
+        else:
+            pool.append(fuzz_random(rng, src, dst))
+    return pool
+
+
+def cmd_fuzz(args):
+    if len(args) != 8:
+        raise Usage("fuzz NETNS IFACE DSTMAC SECONDS SEED SRC DST SHARED")
+    netns, iface, dstmac, secs, seed, src, dst, shared = args
+    try:
+        mac = bytes.fromhex(dstmac.replace(":", ""))
+        secs = float(secs)
+        rng = random.Random(int(seed, 0))
+    except ValueError:
+        raise Usage("bad MAC address, time or seed") from None
+    pool = fuzz_pool(rng, src, dst, shared)
+    enter_netns(netns)
+    sent = 0
+    with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as sock:
+        sock.bind((iface, 0))
+        frames = [mac + sock.getsockname()[4] + b"\x08\x00" + d
+                  for d in pool]
+        end = time.monotonic() + secs
+        while time.monotonic() < end:
+            for frame in frames:
+                try:
+                    sock.send(frame)
+                except OSError as e:
+                    if e.errno not in (errno.ENOBUFS, errno.EAGAIN):
+                        raise
+                    time.sleep(0.001)
+                    continue
+                sent += 1
+    return str(sent)
+
+
 COMMANDS = {
     "snap": cmd_snap,
     "moved": cmd_moved,
@@ -589,6 +761,7 @@ COMMANDS = {
     "udp_recv": cmd_udp_recv,
     "udp_mtu": cmd_udp_mtu,
     "close": cmd_close,
+    "fuzz": cmd_fuzz,
 }
 
 
