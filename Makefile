@@ -8,7 +8,8 @@
 #   make demo            the testbed demonstration in a VM
 #   make unit            userspace unit tests of the table and classifier
 #   make fuzz            libFuzzer run of the classifier (FUZZ_SECONDS=60)
-#   make bench           benchmarks (so far: the table's lookup, userspace)
+#   make bench           benchmarks: the table's lookup (userspace), then
+#                        forwarding in a VM; report in docs/benchmarks.md
 #   make check           checkpatch --strict, sparse (C=2) on both kernels,
 #                        the YNL spec and the man page/completion checks
 #   make install         prrctl, its man page and bash completion
@@ -28,8 +29,8 @@ KSELFTEST := $(BUILD)/kselftest
 KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild dkms.conf \
 	     include/uapi/linux/prr.h
 
-.PHONY: all module prrctl selftests unit fuzz bench bench-lookup test demo check \
-	checkpatch sparse spec docs install \
+.PHONY: all module prrctl selftests unit fuzz bench bench-lookup bench-fwd \
+	test demo check checkpatch sparse spec docs install \
 	dkms-install dkms-uninstall modules-all clean kselftest-headers
 
 all: module prrctl selftests
@@ -64,11 +65,19 @@ fuzz:
 	$(MAKE) -C tests/fuzz run FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 # Ratios measured side by side in one run; not part of the tests' verdict
-# (the machines are noisy), but a smoke run of it is.
-bench: bench-lookup
+# (the machines are noisy), but a smoke run of each is.  One after the other,
+# never in parallel.
+bench:
+	$(MAKE) bench-lookup
+	$(MAKE) bench-fwd
 
 bench-lookup:
 	$(MAKE) -C tests/bench run
+
+# pktgen in a VM (this checkout's module, never the dkms one), about 15 min;
+# PRR_BENCH_* (tests/bench/fwd/guest.sh) sets rounds, durations and sizes.
+bench-fwd: modules-all prrctl
+	tests/bench/fwd/fwd_bench.sh
 
 # Builds the module for every installed kernel, each in its own copy of the
 # tree so that objects of one kernel never leak into another's build.
