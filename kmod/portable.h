@@ -18,6 +18,8 @@
 #include <linux/rcupdate.h>
 #include <linux/string.h>
 #include <linux/random.h>
+#include <linux/compiler.h>
+#include <linux/prefetch.h>
 
 #define prr_rcu_head			rcu_head
 #define prr_deref(p)			rcu_dereference(p)
@@ -36,6 +38,10 @@
 #define prr_popcount16(x)		hweight16(x)
 #define prr_unlikely(x)			unlikely(x)
 #define prr_likely(x)			likely(x)
+/* Hints read by readers without ordering; see portset.c. */
+#define prr_read_once(x)		READ_ONCE(x)
+#define prr_write_once(x, v)		WRITE_ONCE(x, v)
+#define prr_prefetch(p)			prefetch(p)
 
 #else /* userspace */
 
@@ -81,9 +87,13 @@ struct prr_rcu_head {
 #define prr_alloc(size)			calloc(1, size)
 #define prr_free(p)			free(p)
 #define prr_free_rcu(p, field)		free(p)
-#define prr_popcount16(x)		__builtin_popcount((u16)(x))
+/* unsigned, as the kernel's hweight16() */
+#define prr_popcount16(x)		((unsigned int)__builtin_popcount((u16)(x)))
 #define prr_unlikely(x)			__builtin_expect(!!(x), 0)
 #define prr_likely(x)			__builtin_expect(!!(x), 1)
+#define prr_read_once(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define prr_write_once(x, v)		__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define prr_prefetch(p)			__builtin_prefetch(p)
 
 u32 prr_random_u32(void);
 

@@ -2,26 +2,40 @@
 /*
  * The port-set table.
  *
- * Layout, chosen so that a lookup costs the same with ten entries or a
- * million (no walk over entries, ever):
+ * Layout, chosen so that a lookup reads as few cache lines as a plain hash
+ * keyed on (address, masked port) and never walks over entries:
  *
- *   index     open-addressing array: shared address -> struct prr_addr
- *   prr_addr  one group per distinct mask used on that address, most
- *             specific (most mask bits) first; each group an open-addressing
- *             array: port & mask -> entry
+ *   index     open-addressing array of 16-byte slots: the address (a hint),
+ *             its window (a hint) and a pointer to the address's bucket
+ *   prr_addr  the bucket of one shared address: a direct array indexed by
+ *             the port bits of one contiguous window (the PSID bits of the
+ *             address's usual mask), then one hashed group per other mask
  *
- * A lookup is one probe sequence in the index and one per group, and an
- * address typically has one or two masks (the CPEs' mask, maybe a default).
- * Because sets of one address never partially overlap, the first group that
- * holds a match holds the most specific match.
+ * Each direct slot holds the answer for every port whose window bits select
+ * it: the most specific entry whose mask lies inside the window and which
+ * contains those ports (NULL if none), tagged PRR_SLOW when an entry with
+ * mask bits outside the window may also match there.  Entries whose mask is
+ * the window itself ("owners", the CPEs of a uniform address) live in the
+ * direct array only; every other entry lives in the group of its mask (an
+ * open-addressing array, port & mask -> entry, most specific group first).
+ * A lookup is one index probe, then one direct slot; only a PRR_SLOW slot
+ * goes on to the groups, stopping at the first group no more specific than
+ * the slot's answer.  Because sets of one address never partially overlap,
+ * the first match in that order is the most specific one.
  *
- * Updates never block readers.  Adding to a group with room and deleting
- * (leaving a tombstone) are single pointer stores into the published arrays;
- * anything that changes the shape of an address (a new or emptied group, a
- * full group) builds a new prr_addr, publishes it with one store into the
- * index and frees the old one after a grace period.  The index is rebuilt the
- * same way when it fills up.  Arrays are kept at most half full, counting
- * tombstones, so every probe sequence ends at an empty slot.
+ * The window is chosen whenever a bucket is (re)built: the span of the mask
+ * that lets most entries be resolved directly, if its direct array stays
+ * small (PRR_WINDOW_MAX_BITS, about two slots per entry).
+ *
+ * Updates never block readers.  An owner, or an entry added to a group with
+ * room, is linked with single pointer stores (the group slot, then each
+ * direct slot it changes; a reader reads one direct slot, so it sees the
+ * table before or after); deleting stores the next answer into the direct
+ * slots and a tombstone into the group.  A new or emptied group, or a full
+ * one, builds a new bucket, published with one store into the index, and the
+ * old one is freed after a grace period; the index is rebuilt the same way
+ * when it fills up.  Arrays are kept at most half full, counting tombstones,
+ * so every probe sequence ends at an empty slot.
  */
 
 #include "portset.h"
@@ -36,10 +50,26 @@ struct prr_group {
 
 struct prr_addr {
 	__be32 addr;
+	u8 shift;		/* the window: port bits [shift, shift + bits) */
+	u8 bits;
 	u16 ngroups;
-	u32 nentries;		/* writer only */
+	u32 nentries;		/* writer only, as is nslow */
+	u32 nslow;		/* entries with mask bits outside the window */
 	struct prr_rcu_head rcu;
-	struct prr_group group[];	/* then the groups' slot arrays */
+	/* 1 << bits direct slots, then the groups, then their slot arrays */
+	struct prr_entry __rcu *direct[];
+};
+
+/*
+ * @addr, @shift and @bits are hints, written before @a is published and read
+ * without ordering: a reader trusts only @a->addr, and uses the window hint
+ * for prefetching only.
+ */
+struct prr_index_slot {
+	__be32 addr;
+	u8 shift;
+	u8 bits;
+	struct prr_addr __rcu *a;
 };
 
 struct prr_addr_index {
@@ -47,11 +77,20 @@ struct prr_addr_index {
 	u32 seed;
 	u32 nused;		/* writer only: live and tombstone slots */
 	struct prr_rcu_head rcu;
-	struct prr_addr __rcu *slot[];
+	struct prr_index_slot slot[];
 };
 
 #define PRR_INDEX_MIN_SLOTS	8u
 #define PRR_GROUP_MIN_SLOTS	2u
+/* A direct array has at most 4096 slots (32 KiB), ... */
+#define PRR_WINDOW_MAX_BITS	12
+/* ... and at most this many, or two per entry of the address. */
+#define PRR_WINDOW_FREE_SLOTS	16u
+/* Masks of an address tried as its window. */
+#define PRR_WINDOW_CANDIDATES	32u
+
+/* Tag of a direct slot: an entry outside the window may match there. */
+#define PRR_SLOW		1UL
 
 /* Deleted slots.  Readers skip them by address, never by content. */
 static struct prr_entry prr_entry_tomb;
@@ -93,6 +132,48 @@ static u32 prr_roundup_pow2(u32 n)
 	return p;
 }
 
+/* Mask bits, as an int (the kernel's hweight16() is unsigned). */
+static int prr_bits(u16 mask)
+{
+	return prr_popcount16(mask);
+}
+
+static u32 prr_direct_size(const struct prr_addr *a)
+{
+	return 1u << a->bits;
+}
+
+static u32 prr_direct_slot(const struct prr_addr *a, u16 port)
+{
+	return ((u32)port >> a->shift) & (prr_direct_size(a) - 1);
+}
+
+/* The port bits of @a's window. */
+static u16 prr_window(const struct prr_addr *a)
+{
+	return (prr_direct_size(a) - 1) << a->shift;
+}
+
+static struct prr_group *prr_groups(const struct prr_addr *a)
+{
+	return (struct prr_group *)(a->direct + prr_direct_size(a));
+}
+
+static struct prr_entry *prr_base(const struct prr_entry *v)
+{
+	return (struct prr_entry *)((unsigned long)v & ~PRR_SLOW);
+}
+
+static bool prr_is_slow(const struct prr_entry *v)
+{
+	return (unsigned long)v & PRR_SLOW;
+}
+
+static struct prr_entry *prr_tag(const struct prr_entry *e, bool slow)
+{
+	return (struct prr_entry *)((unsigned long)e | (slow ? PRR_SLOW : 0));
+}
+
 void prr_table_init(struct prr_table *t)
 {
 	prr_init_pointer(t->index, NULL);
@@ -100,20 +181,44 @@ void prr_table_init(struct prr_table *t)
 	t->nentries = 0;
 }
 
+/*
+ * The bucket of @addr at index slot @s, or NULL to go on probing.  The
+ * address hint only saves dereferencing other addresses' buckets.
+ */
+static const struct prr_addr *prr_slot_addr(const struct prr_index_slot *s,
+					    const struct prr_addr *a,
+					    __be32 addr)
+{
+	if (prr_read_once(s->addr) != addr || a == &prr_addr_tomb)
+		return NULL;
+	/*
+	 * prr_addr_match() reads one direct slot next: fetch the lines after
+	 * the header while it is being checked.
+	 */
+	if (prr_read_once(s->bits) > 2)
+		prr_prefetch((const u8 *)a + 64);
+	if (prr_read_once(s->bits) > 3)
+		prr_prefetch((const u8 *)a + 128);
+	return a->addr == addr ? a : NULL;
+}
+
 const struct prr_addr *prr_table_find(const struct prr_table *t, __be32 addr)
 {
 	const struct prr_addr_index *idx = prr_deref(t->index);
-	const struct prr_addr *a;
+	const struct prr_index_slot *s;
+	const struct prr_addr *a, *found;
 	u32 i;
 
 	if (!idx)
 		return NULL;
 	for (i = prr_addr_slot(idx, addr);; i = (i + 1) & idx->mask) {
-		a = prr_deref(idx->slot[i]);
+		s = &idx->slot[i];
+		a = prr_deref(s->a);
 		if (!a)
 			return NULL;
-		if (a->addr == addr && a != &prr_addr_tomb)
-			return a;
+		found = prr_slot_addr(s, a, addr);
+		if (found)
+			return found;
 	}
 }
 
@@ -132,43 +237,156 @@ static const struct prr_entry *prr_group_find(const struct prr_group *g,
 	}
 }
 
-const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port)
+/* A PRR_SLOW slot: a group entry more specific than @base may match. */
+static const struct prr_entry *prr_addr_match_slow(const struct prr_addr *a,
+						   u16 port,
+						   const struct prr_entry *base)
 {
-	const struct prr_group *g, *end = a->group + a->ngroups;
+	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
+	int floor = base ? prr_bits(base->mask) : -1;
 	const struct prr_entry *e;
 
-	for (g = a->group; g < end; g++) {
+	for (; g < end && prr_bits(g->mask) > floor; g++) {
 		e = prr_group_find(g, port & g->mask);
 		if (e)
 			return e;
 	}
-	return NULL;
+	return base;
 }
 
-/* Groups go from the most to the least specific: port-mask 0 is last. */
+const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port)
+{
+	const struct prr_entry *v;
+
+	v = prr_deref(a->direct[prr_direct_slot(a, port)]);
+	if (prr_likely(!prr_is_slow(v)))
+		return v;
+	return prr_addr_match_slow(a, port, prr_base(v));
+}
+
+/* The entry of @a with port-mask 0, if any. */
 const struct prr_entry *prr_addr_default(const struct prr_addr *a)
 {
 	const struct prr_group *g;
 
+	/* A window of no bits: the default is the owner of the one slot. */
+	if (!a->bits)
+		return prr_base(prr_deref(a->direct[0]));
 	if (!a->ngroups)
 		return NULL;
-	g = &a->group[a->ngroups - 1];
+	/* Groups go from the most to the least specific: mask 0 is last. */
+	g = &prr_groups(a)[a->ngroups - 1];
 	return g->mask ? NULL : prr_group_find(g, 0);
+}
+
+static bool prr_walk_group(const struct prr_group *g, prr_visit_t fn,
+			   void *arg)
+{
+	const struct prr_entry *e;
+	u32 i;
+
+	for (i = 0; i < prr_group_size(g); i++) {
+		e = prr_deref(g->slots[i]);
+		if (e && e != &prr_entry_tomb && !fn(e, arg))
+			return false;
+	}
+	return true;
 }
 
 /* Calls @fn on each entry of @a, most specific sets first, until false. */
 void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg)
 {
-	const struct prr_group *g, *end = a->group + a->ngroups;
+	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
+	u16 window = prr_window(a);
 	const struct prr_entry *e;
 	u32 i;
 
-	for (g = a->group; g < end; g++) {
-		for (i = 0; i < prr_group_size(g); i++) {
-			e = prr_deref(g->slots[i]);
-			if (e && e != &prr_entry_tomb && !fn(e, arg))
-				return;
+	for (; g < end && prr_bits(g->mask) > a->bits; g++)
+		if (!prr_walk_group(g, fn, arg))
+			return;
+	for (i = 0; i < prr_direct_size(a); i++) {
+		e = prr_base(prr_deref(a->direct[i]));
+		if (e && e->mask == window && !fn(e, arg))
+			return;
+	}
+	for (; g < end; g++)
+		if (!prr_walk_group(g, fn, arg))
+			return;
+}
+
+/*
+ * The bucket of @addr as the index hints it, without reading the bucket:
+ * stage two of a batched lookup.  Prefetches the bucket's first line and
+ * the direct slot of @port.
+ */
+static const struct prr_addr *prr_index_hint(const struct prr_addr_index *idx,
+					     u32 i, __be32 addr, u16 port)
+{
+	const struct prr_index_slot *s;
+	const struct prr_addr *a;
+	u32 slot;
+
+	for (;; i = (i + 1) & idx->mask) {
+		s = &idx->slot[i];
+		a = prr_deref(s->a);
+		if (!a)
+			return NULL;
+		if (prr_read_once(s->addr) == addr && a != &prr_addr_tomb)
+			break;
+	}
+	slot = ((u32)port >> prr_read_once(s->shift)) &
+	       ((1u << prr_read_once(s->bits)) - 1);
+	prr_prefetch(a);
+	prr_prefetch(&a->direct[slot]);
+	return a;
+}
+
+const struct prr_entry *prr_table_lookup(const struct prr_table *t,
+					 __be32 addr, u16 port)
+{
+	const struct prr_addr *a = prr_table_find(t, addr);
+
+	return a ? prr_addr_match(a, port) : NULL;
+}
+
+/*
+ * Resolves @n keys as a software pipeline, so that the cache misses of
+ * PRR_BATCH keys overlap: key j's index slot is prefetched, key j - D's
+ * bucket is found from the index hints and its header and direct slot
+ * prefetched, and key j - 2D is matched, D = PRR_BATCH / 2.  Same answers
+ * as prr_table_lookup(), key by key.
+ */
+void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
+			    unsigned int n)
+{
+	const struct prr_addr_index *idx = prr_deref(t->index);
+	const unsigned int d = PRR_BATCH / 2, ring = PRR_BATCH - 1;
+	const struct prr_addr *a[PRR_BATCH], *b;
+	u32 pos[PRR_BATCH];
+	unsigned int j, k;
+
+	if (!idx) {
+		for (j = 0; j < n; j++)
+			q[j].result = NULL;
+		return;
+	}
+	for (j = 0; j < n + 2 * d; j++) {
+		if (j < n) {
+			pos[j & ring] = prr_addr_slot(idx, q[j].addr);
+			prr_prefetch(&idx->slot[pos[j & ring]]);
 		}
+		k = j - d;
+		if (j >= d && k < n)
+			a[k & ring] = prr_index_hint(idx, pos[k & ring],
+						     q[k].addr, q[k].port);
+		k = j - 2 * d;
+		if (j < 2 * d || k >= n)
+			continue;
+		b = a[k & ring];
+		/* A stale hint (a concurrent writer): start over. */
+		if (b && prr_unlikely(b->addr != q[k].addr))
+			b = prr_table_find(t, q[k].addr);
+		q[k].result = b ? prr_addr_match(b, q[k].port) : NULL;
 	}
 }
 
@@ -184,23 +402,35 @@ static struct prr_addr *prr_index_find_w(const struct prr_table *t,
 	if (!idx)
 		return NULL;
 	for (i = prr_addr_slot(idx, addr);; i = (i + 1) & idx->mask) {
-		a = prr_deref_w(t, idx->slot[i]);
+		a = prr_deref_w(t, idx->slot[i].a);
 		if (!a)
 			return NULL;
-		if (a->addr == addr && a != &prr_addr_tomb) {
+		if (a != &prr_addr_tomb && a->addr == addr) {
 			*slot = i;
 			return a;
 		}
 	}
 }
 
+/* Publishes @a in index slot @s, hints first. */
+static void prr_index_set(struct prr_index_slot *s, struct prr_addr *a)
+{
+	if (a != &prr_addr_tomb) {
+		prr_write_once(s->addr, a->addr);
+		prr_write_once(s->shift, a->shift);
+		prr_write_once(s->bits, a->bits);
+	}
+	prr_assign(s->a, a);
+}
+
 static struct prr_group *prr_addr_group_w(struct prr_addr *a, u16 mask)
 {
+	struct prr_group *g = prr_groups(a);
 	u16 i;
 
 	for (i = 0; i < a->ngroups; i++)
-		if (a->group[i].mask == mask)
-			return &a->group[i];
+		if (g[i].mask == mask)
+			return &g[i];
 	return NULL;
 }
 
@@ -225,11 +455,82 @@ static bool prr_entry_live(const struct prr_entry *e)
 	return e && e != &prr_entry_tomb;
 }
 
+static struct prr_entry *prr_direct_w(const struct prr_table *t,
+				      const struct prr_addr *a, u32 s)
+{
+	return prr_deref_w(t, a->direct[s]);
+}
+
+/* The owner of direct slot @s (an entry whose mask is the window), or NULL. */
+static struct prr_entry *prr_owner_w(const struct prr_table *t,
+				     const struct prr_addr *a, u32 s)
+{
+	struct prr_entry *e = prr_base(prr_direct_w(t, a, s));
+
+	return e && e->mask == prr_window(a) ? e : NULL;
+}
+
+/*
+ * Direct slots an entry (@value, @mask) may match in: those whose window
+ * bits agree with it where @mask has bits in the window.  Iterate with
+ * prr_slots_first() / prr_slots_next().
+ */
+struct prr_slots {
+	u32 fixed;		/* the slot bits the entry decides */
+	u32 free;		/* the others */
+	u32 sub;		/* current subset of @free */
+};
+
+static u32 prr_slots_first(const struct prr_addr *a, u16 value, u16 mask,
+			   struct prr_slots *it)
+{
+	u32 all = prr_direct_size(a) - 1;
+
+	it->fixed = ((u32)value >> a->shift) & all;
+	it->free = all & ~((u32)mask >> a->shift);
+	it->sub = 0;
+	return it->fixed;
+}
+
+/* The next slot, or false once every one was visited. */
+static bool prr_slots_next(struct prr_slots *it, u32 *s)
+{
+	it->sub = (it->sub - it->free) & it->free;
+	*s = it->fixed | it->sub;
+	return it->sub != 0;
+}
+
+/*
+ * The answer of direct slot @s without the slot's owner: the most specific
+ * group entry inside the window containing the slot, other than @skip.
+ */
+static struct prr_entry *prr_direct_base_w(const struct prr_table *t,
+					   const struct prr_addr *a, u32 s,
+					   const struct prr_entry *skip)
+{
+	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
+	u16 window = prr_window(a), port = s << a->shift;
+	struct prr_entry *e;
+	int i;
+
+	for (; g < end; g++) {
+		if (g->mask & ~window)
+			continue;
+		i = prr_group_find_w(t, g, port & g->mask);
+		if (i < 0)
+			continue;
+		e = prr_deref_w(t, g->slots[i]);
+		if (e != skip)
+			return e;
+	}
+	return NULL;
+}
+
 /* Groups are ordered most specific first; ties are disjoint, any order. */
 static bool prr_entry_before(const struct prr_entry *x,
 			     const struct prr_entry *y)
 {
-	int bx = prr_popcount16(x->mask), by = prr_popcount16(y->mask);
+	int bx = prr_bits(x->mask), by = prr_bits(y->mask);
 
 	return bx > by || (bx == by && x->mask > y->mask);
 }
@@ -251,7 +552,10 @@ static void prr_sift_down(struct prr_entry **v, u32 root, u32 n)
 	}
 }
 
-/* Heapsort: in place, no recursion, the same in kernel and userspace. */
+/*
+ * Heapsort, most specific first: in place, no recursion, the same in kernel
+ * and userspace.
+ */
 static void prr_sort_entries(struct prr_entry **v, u32 n)
 {
 	struct prr_entry *tmp;
@@ -283,6 +587,63 @@ static u8 prr_log2(u32 pow2)
 	return bits;
 }
 
+/* The smallest contiguous run of bits holding @mask: *@shift, *@bits. */
+static void prr_span(u16 mask, u8 *shift, u8 *bits)
+{
+	u8 lo = 0, hi = 16;
+
+	if (!mask) {
+		*shift = 0;
+		*bits = 0;
+		return;
+	}
+	while (!(mask & (1u << lo)))
+		lo++;
+	while (!(mask & (1u << (hi - 1))))
+		hi--;
+	*shift = lo;
+	*bits = hi - lo;
+}
+
+/*
+ * The window for the @n entries @v (sorted, so masks come in runs): the span
+ * of one of their masks, small enough, holding the most entries.  Only the
+ * first PRR_WINDOW_CANDIDATES masks are tried, so that an address with
+ * thousands of masks costs O(n) per rebuild, not O(n^2).
+ */
+static void prr_choose_window(struct prr_entry **v, u32 n, u8 *shift,
+			      u8 *bits)
+{
+	u32 i, j, k, l, score, best = 0, tried = 0;
+	u8 s, b;
+	u16 w;
+
+	*shift = 0;
+	*bits = 0;
+	for (i = 0; i < n && tried < PRR_WINDOW_CANDIDATES; i = j) {
+		for (j = i + 1; j < n && v[j]->mask == v[i]->mask; j++)
+			;
+		prr_span(v[i]->mask, &s, &b);
+		if (b > PRR_WINDOW_MAX_BITS ||
+		    ((1u << b) > PRR_WINDOW_FREE_SLOTS && (1u << b) > 2 * n))
+			continue;
+		tried++;
+		w = ((1u << b) - 1) << s;
+		/* Entries come in runs of one mask: one test per run. */
+		for (k = 0, score = 0; k < n; k = l) {
+			for (l = k + 1; l < n && v[l]->mask == v[k]->mask; l++)
+				;
+			if (!(v[k]->mask & ~w))
+				score += l - k;
+		}
+		if (score > best || (score == best && b < *bits)) {
+			best = score;
+			*shift = s;
+			*bits = b;
+		}
+	}
+}
+
 static void prr_group_place(struct prr_group *g, struct prr_entry *e)
 {
 	u32 i, mask = prr_group_size(g) - 1;
@@ -294,6 +655,37 @@ static void prr_group_place(struct prr_group *g, struct prr_entry *e)
 	g->nentries++;
 }
 
+/* Direct slots of an unpublished bucket: answers, then PRR_SLOW tags. */
+static void prr_direct_fill(struct prr_addr *a, struct prr_entry **v, u32 n)
+{
+	u16 window = prr_window(a);
+	struct prr_slots it;
+	struct prr_entry *e;
+	u32 i, s;
+
+	/* Least specific first, so that each slot ends with the most. */
+	for (i = n; i-- > 0;) {
+		e = v[i];
+		if (e->mask & ~window)
+			continue;
+		s = prr_slots_first(a, e->value, e->mask, &it);
+		do {
+			prr_init_pointer(a->direct[s], e);
+		} while (prr_slots_next(&it, &s));
+	}
+	for (i = 0; i < n; i++) {
+		e = v[i];
+		if (!(e->mask & ~window))
+			continue;
+		a->nslow++;
+		s = prr_slots_first(a, e->value, e->mask, &it);
+		do {
+			e = prr_base(prr_access(a->direct[s]));
+			prr_init_pointer(a->direct[s], prr_tag(e, true));
+		} while (prr_slots_next(&it, &s));
+	}
+}
+
 /*
  * Builds the published form of an address from its @n entries (valid sets,
  * no duplicates, no partial overlaps); sorts @v.  NULL when out of memory.
@@ -301,37 +693,49 @@ static void prr_group_place(struct prr_group *g, struct prr_entry *e)
 static struct prr_addr *prr_addr_build(__be32 addr, struct prr_entry **v,
 				       u32 n)
 {
-	struct prr_entry __rcu **slots;
 	u32 i, j, ngroups = 0, nslots = 0;
+	struct prr_entry __rcu **slots;
 	struct prr_group *g;
 	struct prr_addr *a;
+	u8 shift, bits;
+	u16 window;
 
 	prr_sort_entries(v, n);
+	prr_choose_window(v, n, &shift, &bits);
+	window = ((1u << bits) - 1) << shift;
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && v[j]->mask == v[i]->mask; j++)
 			;
+		if (v[i]->mask == window)
+			continue;
 		ngroups++;
 		nslots += prr_group_slots_for(j - i);
 	}
-	a = prr_alloc(sizeof(*a) + ngroups * sizeof(a->group[0]) +
-		      nslots * sizeof(*slots));
+	a = prr_alloc(sizeof(*a) + (sizeof(a->direct[0]) << bits) +
+		      ngroups * sizeof(*g) + nslots * sizeof(*slots));
 	if (!a)
 		return NULL;
 	a->addr = addr;
+	a->shift = shift;
+	a->bits = bits;
 	a->ngroups = ngroups;
 	a->nentries = n;
-	slots = (struct prr_entry __rcu **)&a->group[ngroups];
-	g = a->group;
-	for (i = 0; i < n; i = j, g++) {
+	g = prr_groups(a);
+	slots = (struct prr_entry __rcu **)(g + ngroups);
+	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && v[j]->mask == v[i]->mask; j++)
 			;
+		if (v[i]->mask == window)
+			continue;
 		g->mask = v[i]->mask;
 		g->bits = prr_log2(prr_group_slots_for(j - i));
 		g->slots = slots;
 		slots += prr_group_size(g);
-		while (i < j)
-			prr_group_place(g, v[i++]);
+		for (; i < j; i++)
+			prr_group_place(g, v[i]);
+		g++;
 	}
+	prr_direct_fill(a, v, n);
 	return a;
 }
 
@@ -340,11 +744,16 @@ static u32 prr_addr_collect(const struct prr_table *t,
 			    const struct prr_addr *a, struct prr_entry **v,
 			    const struct prr_entry *skip)
 {
-	const struct prr_group *g;
+	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
 	struct prr_entry *e;
 	u32 i, n = 0;
 
-	for (g = a->group; g < a->group + a->ngroups; g++) {
+	for (i = 0; i < prr_direct_size(a); i++) {
+		e = prr_owner_w(t, a, i);
+		if (e && e != skip)
+			v[n++] = e;
+	}
+	for (; g < end; g++) {
 		for (i = 0; i < prr_group_size(g); i++) {
 			e = prr_deref_w(t, g->slots[i]);
 			if (prr_entry_live(e) && e != skip)
@@ -358,10 +767,13 @@ static void prr_index_place(struct prr_addr_index *idx, struct prr_addr *a)
 {
 	u32 i;
 
-	for (i = prr_addr_slot(idx, a->addr); prr_access(idx->slot[i]);
+	for (i = prr_addr_slot(idx, a->addr); prr_access(idx->slot[i].a);
 	     i = (i + 1) & idx->mask)
 		;
-	prr_init_pointer(idx->slot[i], a);
+	idx->slot[i].addr = a->addr;
+	idx->slot[i].shift = a->shift;
+	idx->slot[i].bits = a->bits;
+	prr_init_pointer(idx->slot[i].a, a);
 	idx->nused++;
 }
 
@@ -369,7 +781,7 @@ static void prr_index_place(struct prr_addr_index *idx, struct prr_addr *a)
 static int prr_index_rebuild(struct prr_table *t, u32 naddrs)
 {
 	struct prr_addr_index *old = prr_deref_w(t, t->index), *idx;
-	u32 i, nslots = prr_roundup_pow2(4 * naddrs);
+	u32 i, nslots = prr_roundup_pow2(2 * naddrs);	/* half full */
 	struct prr_addr *a;
 
 	if (nslots < PRR_INDEX_MIN_SLOTS)
@@ -380,7 +792,7 @@ static int prr_index_rebuild(struct prr_table *t, u32 naddrs)
 	idx->mask = nslots - 1;
 	idx->seed = prr_random_u32();
 	for (i = 0; old && i <= old->mask; i++) {
-		a = prr_deref_w(t, old->slot[i]);
+		a = prr_deref_w(t, old->slot[i].a);
 		if (a && a != &prr_addr_tomb)
 			prr_index_place(idx, a);
 	}
@@ -410,7 +822,8 @@ static int prr_index_add(struct prr_table *t, struct prr_entry *e)
 	if (!a)
 		return -ENOMEM;
 	if (!idx || (idx->nused + 1) * 2 > idx->mask + 1) {
-		err = prr_index_rebuild(t, t->naddrs + 1);
+		/* Twice the slots: each rebuild is paid for by as many adds. */
+		err = prr_index_rebuild(t, idx ? idx->mask + 1 : 1);
 		if (err) {
 			prr_free(a);
 			return err;
@@ -419,13 +832,13 @@ static int prr_index_add(struct prr_table *t, struct prr_entry *e)
 	}
 	/* The address is absent, so its first free or deleted slot will do. */
 	for (i = prr_addr_slot(idx, a->addr);; i = (i + 1) & idx->mask) {
-		cur = prr_deref_w(t, idx->slot[i]);
+		cur = prr_deref_w(t, idx->slot[i].a);
 		if (!cur || cur == &prr_addr_tomb)
 			break;
 	}
 	if (!cur)
 		idx->nused++;
-	prr_assign(idx->slot[i], a);
+	prr_index_set(&idx->slot[i], a);
 	t->naddrs++;
 	return 0;
 }
@@ -454,7 +867,7 @@ static int prr_addr_replace(struct prr_table *t, struct prr_addr *a, u32 slot,
 		if (!next)
 			return -ENOMEM;
 	}
-	prr_assign(idx->slot[slot], next);
+	prr_index_set(&idx->slot[slot], next);
 	if (!n)
 		t->naddrs--;
 	prr_free_rcu(a, rcu);
@@ -465,19 +878,38 @@ static int prr_addr_replace(struct prr_table *t, struct prr_addr *a, u32 slot,
  * Two sets of one address must be disjoint or nested.  Sets (v1, m1) and
  * (v2, m2) intersect iff ((v1 ^ v2) & m1 & m2) == 0; when one mask contains
  * the other, intersecting sets are nested, so only incomparable masks can
- * partially overlap.
+ * partially overlap.  Owners intersecting @e are in the direct slots @e may
+ * match in.
  */
 static int prr_addr_check(const struct prr_table *t, const struct prr_addr *a,
 			  const struct prr_entry *e,
 			  const struct prr_entry **conflict)
 {
-	const struct prr_group *g;
+	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
+	u16 common, window = prr_window(a);
+	struct prr_slots it;
 	struct prr_entry *x;
-	u16 common;
+	u32 i, s;
 	int slot;
-	u32 i;
 
-	for (g = a->group; g < a->group + a->ngroups; g++) {
+	common = window & e->mask;
+	if (e->mask == window) {
+		x = prr_owner_w(t, a, prr_direct_slot(a, e->value));
+		if (x) {
+			*conflict = x;
+			return -EEXIST;
+		}
+	} else if (common != window && common != e->mask) {
+		s = prr_slots_first(a, e->value, e->mask, &it);
+		do {
+			x = prr_owner_w(t, a, s);
+			if (x) {
+				*conflict = x;
+				return -EBUSY;
+			}
+		} while (prr_slots_next(&it, &s));
+	}
+	for (; g < end; g++) {
 		if (g->mask == e->mask) {
 			slot = prr_group_find_w(t, g, e->value);
 			if (slot >= 0) {
@@ -498,6 +930,59 @@ static int prr_addr_check(const struct prr_table *t, const struct prr_addr *a,
 		}
 	}
 	return 0;
+}
+
+/* Makes the direct slots answer @e, just linked into its group, where due. */
+static void prr_direct_link(const struct prr_table *t, struct prr_addr *a,
+			    struct prr_entry *e)
+{
+	bool inside = !(e->mask & ~prr_window(a));
+	struct prr_entry *cur, *b;
+	struct prr_slots it;
+	u32 s;
+
+	if (!inside)
+		a->nslow++;
+	s = prr_slots_first(a, e->value, e->mask, &it);
+	do {
+		cur = prr_direct_w(t, a, s);
+		b = prr_base(cur);
+		if (!inside) {
+			if (!prr_is_slow(cur))
+				prr_assign(a->direct[s], prr_tag(b, true));
+		} else if (!b || prr_entry_before(e, b)) {
+			prr_assign(a->direct[s], prr_tag(e, prr_is_slow(cur)));
+		}
+	} while (prr_slots_next(&it, &s));
+}
+
+/* Makes the direct slots stop answering @e, still in its group. */
+static void prr_direct_unlink(const struct prr_table *t, struct prr_addr *a,
+			      struct prr_entry *e)
+{
+	struct prr_entry *cur, *b;
+	struct prr_slots it;
+	u32 s;
+
+	if (e->mask & ~prr_window(a)) {
+		/* Slots may stay tagged (slower, still right) until the last. */
+		if (--a->nslow)
+			return;
+		for (s = 0; s < prr_direct_size(a); s++) {
+			cur = prr_direct_w(t, a, s);
+			if (prr_is_slow(cur))
+				prr_assign(a->direct[s], prr_base(cur));
+		}
+		return;
+	}
+	s = prr_slots_first(a, e->value, e->mask, &it);
+	do {
+		cur = prr_direct_w(t, a, s);
+		if (prr_base(cur) != e)
+			continue;
+		b = prr_direct_base_w(t, a, s, e);
+		prr_assign(a->direct[s], prr_tag(b, prr_is_slow(cur)));
+	} while (prr_slots_next(&it, &s));
 }
 
 /*
@@ -522,6 +1007,14 @@ int prr_table_insert(struct prr_table *t, struct prr_entry *e,
 	err = prr_addr_check(t, a, e, conflict);
 	if (err)
 		return err;
+	if (e->mask == prr_window(a)) {
+		/* An owner is the most specific answer of its one slot. */
+		i = prr_direct_slot(a, e->value);
+		cur = prr_direct_w(t, a, i);
+		prr_assign(a->direct[i], prr_tag(e, prr_is_slow(cur)));
+		a->nentries++;
+		goto out;
+	}
 	g = prr_addr_group_w(a, e->mask);
 	if (!g || (g->nentries + g->ntombs + 1) * 2 > prr_group_size(g)) {
 		err = prr_addr_replace(t, a, slot, e, NULL);
@@ -538,6 +1031,7 @@ int prr_table_insert(struct prr_table *t, struct prr_entry *e,
 	prr_assign(g->slots[i], e);
 	g->nentries++;
 	a->nentries++;
+	prr_direct_link(t, a, e);
 out:
 	if (!err)
 		t->nentries++;
@@ -546,15 +1040,25 @@ out:
 
 /*
  * Finds the entry (@addr, @value, @mask): its address *@a at index slot
- * *@slot, its group *@g; returns its slot in the group, or -1.
+ * *@slot, and either its group *@g and slot there (the return value) or,
+ * for an owner, *@g NULL and its direct slot; -1 when absent.
  */
 static int prr_table_locate(const struct prr_table *t, __be32 addr,
 			    u16 value, u16 mask, struct prr_addr **a,
 			    u32 *slot, struct prr_group **g)
 {
+	struct prr_entry *e;
+	u32 s;
+
 	*a = prr_index_find_w(t, addr, slot);
 	if (!*a)
 		return -1;
+	*g = NULL;
+	if (mask == prr_window(*a)) {
+		s = prr_direct_slot(*a, value);
+		e = prr_owner_w(t, *a, s);
+		return e && e->value == value ? (int)s : -1;
+	}
 	*g = prr_addr_group_w(*a, mask);
 	if (!*g)
 		return -1;
@@ -565,7 +1069,7 @@ static int prr_table_locate(const struct prr_table *t, __be32 addr,
 struct prr_entry *prr_table_remove(struct prr_table *t, __be32 addr,
 				   u16 value, u16 mask)
 {
-	struct prr_entry *e;
+	struct prr_entry *e, *cur;
 	struct prr_group *g;
 	struct prr_addr *a;
 	u32 slot;
@@ -574,17 +1078,32 @@ struct prr_entry *prr_table_remove(struct prr_table *t, __be32 addr,
 	i = prr_table_locate(t, addr, value, mask, &a, &slot, &g);
 	if (i < 0)
 		return NULL;
+	if (!g) {
+		e = prr_owner_w(t, a, i);
+		if (a->nentries == 1) {
+			prr_addr_replace(t, a, slot, NULL, e);	/* cannot fail */
+		} else {
+			cur = prr_direct_w(t, a, i);
+			prr_assign(a->direct[i],
+				   prr_tag(prr_direct_base_w(t, a, i, NULL),
+					   prr_is_slow(cur)));
+			a->nentries--;
+		}
+		goto out;
+	}
 	e = prr_deref_w(t, g->slots[i]);
 	/*
 	 * An emptied group goes away with a new snapshot; when that cannot be
 	 * allocated a tombstone keeps the table correct until the next rebuild.
 	 */
 	if (g->nentries > 1 || prr_addr_replace(t, a, slot, NULL, e)) {
+		prr_direct_unlink(t, a, e);
 		prr_assign(g->slots[i], &prr_entry_tomb);
 		g->nentries--;
 		g->ntombs++;
 		a->nentries--;
 	}
+out:
 	t->nentries--;
 	prr_index_tidy(t);
 	return e;
@@ -599,10 +1118,15 @@ const struct prr_entry *prr_table_get(const struct prr_table *t, __be32 addr,
 	int i;
 
 	i = prr_table_locate(t, addr, value, mask, &a, &slot, &g);
-	return i < 0 ? NULL : prr_deref_w(t, g->slots[i]);
+	if (i < 0)
+		return NULL;
+	return g ? prr_deref_w(t, g->slots[i]) : prr_owner_w(t, a, i);
 }
 
-/* The entry after @c, advancing @c; NULL at the end.  Writers only. */
+/*
+ * The entry after @c, advancing @c; NULL at the end.  Writers only.  An
+ * address's owners come first (c->group 0), then its groups.
+ */
 const struct prr_entry *prr_table_next(const struct prr_table *t,
 				       struct prr_cursor *c)
 {
@@ -614,11 +1138,20 @@ const struct prr_entry *prr_table_next(const struct prr_table *t,
 	if (!idx)
 		return NULL;
 	for (; c->slot <= idx->mask; c->slot++, c->group = 0, c->pos = 0) {
-		a = prr_deref_w(t, idx->slot[c->slot]);
+		a = prr_deref_w(t, idx->slot[c->slot].a);
 		if (!a || a == &prr_addr_tomb)
 			continue;
-		for (; c->group < a->ngroups; c->group++, c->pos = 0) {
-			g = &a->group[c->group];
+		if (!c->group) {
+			while (c->pos < prr_direct_size(a)) {
+				e = prr_owner_w(t, a, c->pos++);
+				if (e)
+					return e;
+			}
+			c->group = 1;
+			c->pos = 0;
+		}
+		for (; c->group <= a->ngroups; c->group++, c->pos = 0) {
+			g = &prr_groups(a)[c->group - 1];
 			while (c->pos < prr_group_size(g)) {
 				e = prr_deref_w(t, g->slots[c->pos++]);
 				if (prr_entry_live(e))
@@ -632,11 +1165,16 @@ const struct prr_entry *prr_table_next(const struct prr_table *t,
 static void prr_addr_release(const struct prr_table *t, struct prr_addr *a,
 			     prr_release_t release, void *arg)
 {
-	const struct prr_group *g;
+	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
 	struct prr_entry *e;
 	u32 i;
 
-	for (g = a->group; g < a->group + a->ngroups; g++) {
+	for (i = 0; i < prr_direct_size(a); i++) {
+		e = prr_owner_w(t, a, i);
+		if (e)
+			release(e, arg);
+	}
+	for (; g < end; g++) {
 		for (i = 0; i < prr_group_size(g); i++) {
 			e = prr_deref_w(t, g->slots[i]);
 			if (prr_entry_live(e))
@@ -659,7 +1197,7 @@ unsigned int prr_table_flush_addr(struct prr_table *t, __be32 addr,
 	if (!a)
 		return 0;
 	n = a->nentries;
-	prr_assign(idx->slot[slot], &prr_addr_tomb);
+	prr_index_set(&idx->slot[slot], &prr_addr_tomb);
 	t->naddrs--;
 	t->nentries -= n;
 	prr_addr_release(t, a, release, arg);
@@ -678,7 +1216,7 @@ void prr_table_flush(struct prr_table *t, prr_release_t release, void *arg)
 		return;
 	prr_assign(t->index, NULL);
 	for (i = 0; i <= idx->mask; i++) {
-		a = prr_deref_w(t, idx->slot[i]);
+		a = prr_deref_w(t, idx->slot[i].a);
 		if (a && a != &prr_addr_tomb)
 			prr_addr_release(t, a, release, arg);
 	}

@@ -7,13 +7,13 @@
  * partial overlaps are refused, and a lookup returns the most specific set
  * (most mask bits) containing the port.
  *
- * Readers (prr_table_find, prr_addr_match, prr_addr_default, prr_addr_walk)
- * run lock-free under RCU; every other function is a writer and must be
- * serialized by the caller (in the kernel: the per-namespace mutex).  Memory
- * a reader may still see is freed only after a grace period.  The caller owns
- * the entries: it allocates them, links them with prr_table_insert() and
- * frees what prr_table_remove() and the flush callbacks hand back, after a
- * grace period.
+ * Readers (prr_table_find, prr_addr_match, prr_addr_default, prr_addr_walk,
+ * prr_table_lookup, prr_table_lookup_batch) run lock-free under RCU; every
+ * other function is a writer and must be serialized by the caller (in the
+ * kernel: the per-namespace mutex).  Memory a reader may still see is freed
+ * only after a grace period.  The caller owns the entries: it allocates them,
+ * links them with prr_table_insert() and frees what prr_table_remove() and
+ * the flush callbacks hand back, after a grace period.
  *
  * Built both in the kernel and in userspace (see portable.h).
  */
@@ -39,10 +39,20 @@ struct prr_table {
 
 /* Resumable position of a writer's walk over every entry. */
 struct prr_cursor {
-	u32 slot;
-	u32 group;
-	u32 pos;
+	u32 slot;		/* in the address index */
+	u32 group;		/* 0: the direct slots, then group - 1 */
+	u32 pos;		/* in that array */
 };
+
+/* One key of a batched lookup and its answer. */
+struct prr_query {
+	__be32 addr;
+	u16 port;
+	const struct prr_entry *result;	/* NULL: no entry owns the port */
+};
+
+/* Keys a batched lookup has in flight, a power of two (see portset.c). */
+#define PRR_BATCH	32
 
 typedef void (*prr_release_t)(struct prr_entry *e, void *arg);
 typedef bool (*prr_visit_t)(const struct prr_entry *e, void *arg);
@@ -64,6 +74,10 @@ const struct prr_addr *prr_table_find(const struct prr_table *t, __be32 addr);
 const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port);
 const struct prr_entry *prr_addr_default(const struct prr_addr *a);
 void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg);
+const struct prr_entry *prr_table_lookup(const struct prr_table *t,
+					 __be32 addr, u16 port);
+void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
+			    unsigned int n);
 
 /* Writers. */
 int prr_table_insert(struct prr_table *t, struct prr_entry *e,
