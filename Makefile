@@ -6,6 +6,8 @@
 #   make KDIR=/lib/modules/<release>/build
 #   make test            everything, then the selftests in a VM per kernel
 #   make demo            the testbed demonstration in a VM
+#   make test-debug      the selftests and a kmemleak scan on a KASAN/lockdep
+#                        kernel built from linux-source (docs/debug-kernel.md)
 #   make unit            userspace unit tests of the table and classifier
 #   make fuzz            libFuzzer run of the classifier (FUZZ_SECONDS=60)
 #   make bench           benchmarks: the table's lookup (userspace), then
@@ -31,7 +33,7 @@ KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild dkms.conf \
 
 .PHONY: all module prrctl selftests unit fuzz bench bench-lookup bench-fwd \
 	test demo check checkpatch sparse spec docs install \
-	dkms-install dkms-uninstall modules-all clean kselftest-headers
+	dkms-install dkms-uninstall modules-all clean kselftest-headers test-debug
 
 all: module prrctl selftests
 
@@ -81,11 +83,13 @@ bench-fwd: modules-all prrctl
 
 # Builds the module for every installed kernel, each in its own copy of the
 # tree so that objects of one kernel never leak into another's build.
+# MODULES_KDIR: the kernel tree of release $r (test-debug overrides it).
+MODULES_KDIR = /lib/modules/$$r/build
 modules-all:
 	@for r in $(KRELEASES); do \
 		d=$(BUILD)/kmod/$$r; mkdir -p $$d; \
 		tar -cf - $(KMOD_SRCS) | tar -xf - -C $$d || exit 1; \
-		$(MAKE) -C /lib/modules/$$r/build M=$$d modules $(KBUILD_EXTRA) || exit 1; \
+		$(MAKE) -C $(MODULES_KDIR) M=$$d modules $(KBUILD_EXTRA) || exit 1; \
 	done
 
 dkms-install:
@@ -104,6 +108,17 @@ dkms-uninstall:
 
 test: all dkms-install
 	selftests/run-all.sh
+
+# The debug kernel (KASAN, kmemleak, lockdep; selftests/debug.config) is
+# built once into DEBUG_CACHE, outside the repository (long on 2 cores: see
+# docs/debug-kernel.md); prr is built against it into build/kmod/KREL and
+# loaded from there, the dkms module is not touched.
+DEBUG_CACHE ?= /var/cache/prr-debug-kernel
+test-debug: prrctl selftests
+	selftests/debug/build-kernel.sh $(DEBUG_CACHE)
+	$(MAKE) modules-all KRELEASES="$$(cat $(DEBUG_CACHE)/krel)" \
+		MODULES_KDIR=$(DEBUG_CACHE)/linux-source-6.1
+	selftests/debug/run-debug.sh $(DEBUG_CACHE)
 
 demo: all dkms-install
 	selftests/vm/run.sh $(firstword $(KRELEASES)) tools/demo.sh

@@ -238,12 +238,17 @@ module_file()
 
 insert_module()
 {
-	local ko
+	local ko deps
 
 	[ "${PRR_LOCAL_KO:-0}" = 1 ] || { modprobe prr; return; }
 	ko=$(module_file)
-	# shellcheck disable=SC2046 # one word per dependency
-	modprobe -a $(modinfo -F depends "$ko" | tr , ' ') && insmod "$ko"
+	# None when the kernel has them built in (the debug kernel).
+	deps=$(modinfo -F depends "$ko" | tr , ' ')
+	# shellcheck disable=SC2086 # one word per dependency
+	if [ -n "$deps" ]; then
+		modprobe -a $deps || return
+	fi
+	insmod "$ko"
 }
 
 load_module()

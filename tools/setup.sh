@@ -18,6 +18,8 @@ PACKAGES=(
 	linux-image-6.12-amd64 linux-headers-6.12-amd64
 	# kselftest_harness.h and checkpatch.pl come from the kernel source
 	linux-source-6.1
+	# the debug kernel of "make test-debug" (docs/debug-kernel.md)
+	flex bison libelf-dev bc libssl-dev
 	# static checks
 	sparse clang libclang-rt-14-dev
 	# man page check (groff -ww); Debian packages (tests/pkg)

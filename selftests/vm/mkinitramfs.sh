@@ -13,12 +13,18 @@
 # OUT is rebuilt only when an input changed: OUT.inputs records the kernel
 # release, each module file and busybox (path, size, mtime) and the content
 # hashes of the init and of this script.
+#
+# Environment:
+#   MODROOT   take the modules from MODROOT/lib/modules/KREL (modprobe -d)
+#             instead of /lib/modules/KREL; a kernel with virtio_pci, 9p and
+#             9pnet_virtio built in (modules.builtin) needs none
 
 set -eu
 
 VM_DIR=$(cd "$(dirname "$0")" && pwd)
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 NEEDED_MODULES="virtio_pci 9pnet_virtio 9p"
+MODROOT=${MODROOT:-}
 
 die()
 {
@@ -33,8 +39,9 @@ list_module_files()
 	local krel=$1 m out all=
 
 	for m in $NEEDED_MODULES; do
-		out=$(modprobe -S "$krel" --show-depends "$m" 2>&1) ||
-			die "modprobe -S $krel --show-depends $m: $out"
+		out=$(modprobe ${MODROOT:+-d "$MODROOT"} -S "$krel" \
+			--show-depends "$m" 2>&1) ||
+			die "modprobe ${MODROOT:+-d $MODROOT }-S $krel --show-depends $m: $out"
 		all+="$out"$'\n'
 	done
 	printf '%s' "$all" | awk '$1 == "insmod" && !seen[$2]++ { print $2 }'
@@ -45,6 +52,7 @@ describe_inputs()
 	local krel=$1 modules=$2 f
 
 	echo "krel $krel"
+	[ -z "$MODROOT" ] || echo "modroot $MODROOT"
 	echo "init $(sha256sum < "$VM_DIR/init")"
 	echo "script $(sha256sum < "$VM_DIR/mkinitramfs.sh")"
 	stat -L -c 'busybox %n %s %Y' "$BUSYBOX"
@@ -102,8 +110,13 @@ main()
 	[ $# -eq 2 ] || die "usage: mkinitramfs.sh KREL OUT"
 	krel=$1
 	out=$2
-	[ -d "/lib/modules/$krel/kernel" ] ||
-		die "no modules for kernel $krel in /lib/modules/$krel"
+	if [ -n "$MODROOT" ]; then
+		[ -f "$MODROOT/lib/modules/$krel/modules.builtin" ] ||
+			die "no modules for kernel $krel in $MODROOT/lib/modules/$krel"
+	else
+		[ -d "/lib/modules/$krel/kernel" ] ||
+			die "no modules for kernel $krel in /lib/modules/$krel"
+	fi
 	check_busybox
 	modules=$(list_module_files "$krel")
 	inputs=$(describe_inputs "$krel" "$modules")

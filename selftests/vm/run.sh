@@ -28,6 +28,16 @@
 #   PRR_VM_SMP         virtual CPUs (default 2)
 #   PRR_VM_MEM         memory in MiB (default 1536)
 #   PRR_VM_APPEND      extra kernel parameters (e.g. mitigations=off)
+#   PRR_VM_KERNEL      kernel image to boot instead of /boot/vmlinuz-KREL (a
+#                      kernel built outside Debian's packages, e.g. the debug
+#                      kernel of selftests/debug/); KREL must be its release
+#   PRR_VM_MODROOT     directory with lib/modules/KREL of that kernel (from
+#                      "make modules_install INSTALL_MOD_PATH=DIR"): the
+#                      initramfs takes its modules from there, and the guest
+#                      sees DIR/lib/modules at /lib/modules (so modprobe finds
+#                      modules.builtin); default: the host's /lib/modules.
+#                      DIR must be on the host's root file system, outside
+#                      /tmp, /run, /var/tmp and /root (tmpfs in the guest)
 
 set -eu
 
@@ -36,6 +46,8 @@ VM_TIMEOUT=${PRR_VM_TIMEOUT:-2100}
 VM_SMP=${PRR_VM_SMP:-2}
 VM_MEM=${PRR_VM_MEM:-1536}
 KERNEL_ARGS=${PRR_VM_APPEND:-}
+VM_KERNEL=${PRR_VM_KERNEL:-}
+VM_MODROOT=${PRR_VM_MODROOT:-}
 MARKER=prrvm-exit
 NO_MARKER_STATUS=125
 
@@ -49,8 +61,18 @@ check_args()
 {
 	local krel=$1
 
-	[ -r "/boot/vmlinuz-$krel" ] ||
-		die "no readable kernel image /boot/vmlinuz-$krel (apt-get install linux-image-$krel)"
+	if [ -n "${PRR_VM_KERNEL:-}" ]; then
+		[ -r "$VM_KERNEL" ] ||
+			die "PRR_VM_KERNEL: no readable kernel image $VM_KERNEL"
+	fi
+	[ -r "$VM_KERNEL" ] ||
+		die "no readable kernel image $VM_KERNEL (apt-get install linux-image-$krel)"
+	[ -z "$VM_MODROOT" ] || [ -d "$VM_MODROOT/lib/modules/$krel" ] ||
+		die "PRR_VM_MODROOT: no $VM_MODROOT/lib/modules/$krel"
+	case "$VM_MODROOT" in
+	*[[:space:]]*)
+		die "PRR_VM_MODROOT must not contain spaces: $VM_MODROOT" ;;
+	esac
 	command -v qemu-system-x86_64 >/dev/null ||
 		die "qemu-system-x86_64 not found: run tools/setup.sh"
 	case "$REPO" in
@@ -112,11 +134,12 @@ boot()
 	local cmdline="console=ttyS0 panic=-1 quiet${KERNEL_ARGS:+ $KERNEL_ARGS}"
 
 	cmdline+=" prrvm_repo=$REPO prrvm_id=$id"
+	[ -z "$VM_MODROOT" ] || cmdline+=" prrvm_modroot=$VM_MODROOT"
 	: > "$log"
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 		-machine q35,accel=tcg -cpu max -m "$VM_MEM" -smp "$VM_SMP" \
 		-nographic -no-reboot -nic none \
-		-kernel "/boot/vmlinuz-$krel" -initrd "$initramfs" \
+		-kernel "$VM_KERNEL" -initrd "$initramfs" \
 		-virtfs "local,path=/,mount_tag=root,readonly=on,$share" \
 		-virtfs "local,path=${REPO//,/,,},mount_tag=repo,$share" \
 		-append "$cmdline" \
@@ -154,12 +177,14 @@ main()
 	script=$2
 	shift 2
 	[ -f "$script" ] || die "no such guest script: $script"
+	VM_KERNEL=${VM_KERNEL:-/boot/vmlinuz-$krel}
 	check_args "$krel"
+	[ -z "$VM_MODROOT" ] || VM_MODROOT=$(cd "$VM_MODROOT" && pwd -P)
 
 	dir=$REPO/build/vm/$krel
 	mkdir -p "$dir"
 	initramfs=$dir/initramfs.cpio.gz
-	"$REPO/selftests/vm/mkinitramfs.sh" "$krel" "$initramfs" ||
+	MODROOT=$VM_MODROOT "$REPO/selftests/vm/mkinitramfs.sh" "$krel" "$initramfs" ||
 		die "could not build the initramfs for $krel"
 
 	id=$(date +%s)-$$-$RANDOM

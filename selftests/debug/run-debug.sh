@@ -1,0 +1,113 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-debug.sh [CACHE]
+#
+# Boots the debug kernel built by selftests/debug/build-kernel.sh in CACHE
+# (default $PRR_DEBUG_CACHE or /var/cache/prr-debug-kernel) in the test VM and
+# runs selftests/debug/guest-debug.sh there: the whole selftest suite with
+# build/kmod/KREL/prr.ko ("make test-debug" builds it against CACHE's tree
+# first), a kmemleak scan and a check of the kernel log for the detectors'
+# reports.  The guest's KTAP is printed, then "# debug: ..." with the time the
+# VM took and, as the last line, "N passed, M failed" (leaf results, as
+# selftests/run-all.sh counts them).  Exit status 0 iff nothing failed.
+#
+# Environment (defaults here differ: the debug kernel under TCG is several
+# times slower than Debian's, see docs/debug-kernel.md):
+#   PRR_VM_MEM         default 3072 (KASAN's shadow takes an eighth of the
+#                      memory, kmemleak and lockdep their metadata)
+#   PRR_VM_TIMEOUT     default 10800 (3 h for the whole VM)
+#   PRR_TEST_TIMEOUT   default 3000 (per test)
+#   PRR_TESTS, V       see selftests/guest-run.sh
+
+set -u
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
+CACHE=${1:-${PRR_DEBUG_CACHE:-/var/cache/prr-debug-kernel}}
+
+die()
+{
+	echo "run-debug.sh: $*" >&2
+	exit 1
+}
+
+# Prints "passed failed skipped" leaf counts of a KTAP document on stdin, the
+# way selftests/run-all.sh counts them: a result with nested results counts
+# only when it failed while none of its nested results did.
+count_leaves()
+{
+	awk '
+	function mark_ancestors(d,   k) { for (k = 0; k < d; k++) subfail[k]++ }
+	/^ *(not )?ok [0-9]+/ {
+		match($0, /^ */)
+		d = int(RLENGTH / 2)
+		line = substr($0, RLENGTH + 1)
+		failed = line ~ /^not ok/
+		skipped = toupper(line) ~ /#[ \t]*SKIP/
+		if (haschild[d]) {
+			if (failed && !skipped && !subfail[d]) {
+				fail++
+				mark_ancestors(d)
+			}
+		} else if (skipped) {
+			skip++
+		} else if (failed) {
+			fail++
+			mark_ancestors(d)
+		} else {
+			pass++
+		}
+		for (k in haschild)
+			if (k + 0 >= d) { haschild[k] = 0; subfail[k] = 0 }
+		for (k = 0; k < d; k++)
+			haschild[k] = 1
+	}
+	END { printf "%d %d %d\n", pass, fail, skip }'
+}
+
+main()
+{
+	local krel ktap rc=0 t0=$SECONDS pass fail skip
+
+	if [ ! -f "$CACHE/stamp" ] || [ ! -f "$CACHE/krel" ]; then
+		die "no debug kernel in $CACHE: run selftests/debug/build-kernel.sh (or make test-debug)"
+	fi
+	krel=$(cat "$CACHE/krel")
+	[ -f "$REPO/build/kmod/$krel/prr.ko" ] ||
+		die "no build/kmod/$krel/prr.ko: make test-debug builds it"
+	ktap=$REPO/build/vm/$krel/debug.ktap
+	rm -f "$ktap"
+	mkdir -p "$REPO/build/vm"
+	echo "# debug: booting $krel (console: build/vm/$krel/console.log," \
+		"V=1 streams it)"
+	PRR_VM_KERNEL=$CACHE/bzImage PRR_VM_MODROOT=$CACHE/root \
+	PRR_VM_MEM=${PRR_VM_MEM:-3072} PRR_VM_TIMEOUT=${PRR_VM_TIMEOUT:-10800} \
+	PRR_TEST_TIMEOUT=${PRR_TEST_TIMEOUT:-3000} PRR_LOCAL_KO=1 \
+		"$REPO/selftests/vm/run.sh" "$krel" selftests/debug/guest-debug.sh \
+		2>&1 | if [ "${V:-0}" -ge 1 ] 2>/dev/null; then
+			tee "$REPO/build/vm/$krel.run.log" >&2
+		else
+			cat > "$REPO/build/vm/$krel.run.log"
+		fi
+	rc=${PIPESTATUS[0]}
+	[ ! -s "$ktap" ] || cat "$ktap"
+	# 125: the VM did not complete (panic, hang, timeout; see run.sh).
+	if [ ! -s "$ktap" ] || [ "$rc" -eq 125 ]; then
+		grep '^run\.sh:' "$REPO/build/vm/$krel.run.log" | sed 's/^/# /'
+		echo "# last lines of build/vm/$krel/console.log:"
+		tail -n 30 "$REPO/build/vm/$krel/console.log" 2>/dev/null |
+			sed 's/^/# /'
+	fi
+	if [ -s "$ktap" ]; then
+		read -r pass fail skip < <(count_leaves < "$ktap")
+	else
+		pass=0 fail=0 skip=0
+	fi
+	# A VM that died or a guest that failed without a "not ok": one failure.
+	[ "$rc" -eq 0 ] || [ "$fail" -gt 0 ] || fail=1
+	echo "# debug: $krel, VM $((SECONDS - t0)) s, exit status $rc, skipped $skip"
+	echo "$pass passed, $fail failed"
+	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ]
+}
+
+main "$@"
