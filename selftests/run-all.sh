@@ -52,6 +52,8 @@
 set -u
 
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
+# shellcheck source=lib/leaves.sh
+. "$REPO/selftests/lib/leaves.sh"
 JOBS=${PRR_VM_JOBS:-2}
 VERBOSE=${V:-0}
 SUITES=()
@@ -313,39 +315,6 @@ print_suites()
 		[ -z "$extra" ] || [ ! -s "$extra" ] || diag "$(cat "$extra")"
 		echo "$result $n $name${directive:+ # $directive}"
 	done
-}
-
-# Reads the combined KTAP and prints "passed failed skipped" leaf counts (see
-# the header).  Depth = indentation / 2.
-count_leaves()
-{
-	awk '
-	function mark_ancestors(d,   k) { for (k = 0; k < d; k++) subfail[k]++ }
-	/^ *(not )?ok [0-9]+/ {
-		match($0, /^ */)
-		d = int(RLENGTH / 2)
-		line = substr($0, RLENGTH + 1)
-		failed = line ~ /^not ok/
-		skipped = toupper(line) ~ /#[ \t]*SKIP/
-		if (haschild[d]) {
-			if (failed && !skipped && !subfail[d]) {
-				fail++
-				mark_ancestors(d)
-			}
-		} else if (skipped) {
-			skip++
-		} else if (failed) {
-			fail++
-			mark_ancestors(d)
-		} else {
-			pass++
-		}
-		for (k in haschild)
-			if (k + 0 >= d) { haschild[k] = 0; subfail[k] = 0 }
-		for (k = 0; k < d; k++)
-			haschild[k] = 1
-	}
-	END { printf "%d %d %d\n", pass, fail, skip }'
 }
 
 main()

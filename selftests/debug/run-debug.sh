@@ -23,46 +23,14 @@
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
+# shellcheck source=../lib/leaves.sh
+. "$REPO/selftests/lib/leaves.sh"
 CACHE=${1:-${PRR_DEBUG_CACHE:-/var/cache/prr-debug-kernel}}
 
 die()
 {
 	echo "run-debug.sh: $*" >&2
 	exit 1
-}
-
-# Prints "passed failed skipped" leaf counts of a KTAP document on stdin, the
-# way selftests/run-all.sh counts them: a result with nested results counts
-# only when it failed while none of its nested results did.
-count_leaves()
-{
-	awk '
-	function mark_ancestors(d,   k) { for (k = 0; k < d; k++) subfail[k]++ }
-	/^ *(not )?ok [0-9]+/ {
-		match($0, /^ */)
-		d = int(RLENGTH / 2)
-		line = substr($0, RLENGTH + 1)
-		failed = line ~ /^not ok/
-		skipped = toupper(line) ~ /#[ \t]*SKIP/
-		if (haschild[d]) {
-			if (failed && !skipped && !subfail[d]) {
-				fail++
-				mark_ancestors(d)
-			}
-		} else if (skipped) {
-			skip++
-		} else if (failed) {
-			fail++
-			mark_ancestors(d)
-		} else {
-			pass++
-		}
-		for (k in haschild)
-			if (k + 0 >= d) { haschild[k] = 0; subfail[k] = 0 }
-		for (k = 0; k < d; k++)
-			haschild[k] = 1
-	}
-	END { printf "%d %d %d\n", pass, fail, skip }'
 }
 
 main()

@@ -14,6 +14,7 @@
 
 #include "prrctl.h"
 #include "genl.h"
+#include "notation.h"
 
 /* What add-cpe and del-cpe say about an entry. */
 struct entry_args {
@@ -31,21 +32,9 @@ struct entry_args {
 /* Decimal or 0x hex, 0..0xffff, nothing else (no sign, no blanks). */
 static bool parse_u16(const char *s, __u16 *out)
 {
-	const char *digits = s;
-	unsigned long v;
-	char *end;
-	int base = 10;
+	unsigned int v;
 
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		digits = s + 2;
-		base = 16;
-	}
-	if (base == 16 ? !isxdigit((unsigned char)digits[0]) :
-			 !isdigit((unsigned char)digits[0]))
-		return false;
-	errno = 0;
-	v = strtoul(digits, &end, base);
-	if (errno || *end || v > 0xffff)
+	if (!prr_parse_uint(s, 0xffff, &v))
 		return false;
 	*out = v;
 	return true;

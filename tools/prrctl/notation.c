@@ -75,7 +75,7 @@ static __u16 lead_mask(unsigned int n)
 }
 
 /* Decimal or 0x hex, the whole string, at most @max. */
-static bool parse_uint(const char *s, unsigned long max, unsigned int *out)
+bool prr_parse_uint(const char *s, unsigned long max, unsigned int *out)
 {
 	const char *digits = s;
 	unsigned long v;
@@ -97,7 +97,7 @@ static bool parse_uint(const char *s, unsigned long max, unsigned int *out)
 	return true;
 }
 
-/* As parse_uint() on the @len first characters of @s. */
+/* As prr_parse_uint() on the @len first characters of @s. */
 static bool parse_uint_n(const char *s, size_t len, unsigned long max,
 			 unsigned int *out)
 {
@@ -107,7 +107,7 @@ static bool parse_uint_n(const char *s, size_t len, unsigned long max,
 		return false;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	return parse_uint(buf, max, out);
+	return prr_parse_uint(buf, max, out);
 }
 
 int prr_notation_psid(unsigned int psid, unsigned int len,
@@ -226,7 +226,7 @@ static int take_pair_word(struct prr_notation *nt, int k, const char *arg)
 		return fail(nt->err,
 			    "too many port-value/port-mask pairs (at most %d)",
 			    PRR_NOTATION_MAX);
-	if (!parse_uint(arg, PORT_MAX, &v))
+	if (!prr_parse_uint(arg, PORT_MAX, &v))
 		return fail(nt->err,
 			    "invalid %s \"%s\": expected 0-65535 or 0x0-0xffff",
 			    keywords[k].word, arg);
@@ -245,9 +245,9 @@ static int take_ports(struct prr_notation *nt, const char *arg)
 
 	if (dash)
 		ok = parse_uint_n(arg, dash - arg, PORT_MAX, &nt->lo) &&
-		     parse_uint(dash + 1, PORT_MAX, &nt->hi);
+		     prr_parse_uint(dash + 1, PORT_MAX, &nt->hi);
 	else
-		ok = parse_uint(arg, PORT_MAX, &nt->lo);
+		ok = prr_parse_uint(arg, PORT_MAX, &nt->lo);
 	if (!ok)
 		return fail(nt->err,
 			    "invalid ports \"%s\": expected LO-HI or PORT, 0-65535",
@@ -299,12 +299,12 @@ static int take_portparams(struct prr_notation *nt, const char *arg)
 			p++;
 		if (!parse_uint_n(arg, comma - arg, 255, &nt->psid_offset) ||
 		    !parse_uint_n(p, slash - p, PORT_MAX, &nt->psid) ||
-		    !parse_uint(slash + 1, 255, &nt->psid_len))
+		    !prr_parse_uint(slash + 1, 255, &nt->psid_len))
 			goto invalid;
 		return 0;
 	}
 	if (!strncmp(arg, "0x", 2) && strlen(arg) == 10) {
-		if (!parse_uint(arg, 0xffffffffu, &word))
+		if (!prr_parse_uint(arg, 0xffffffffu, &word))
 			goto invalid;
 	} else if (!parse_hex_bytes(arg, &word)) {
 		goto invalid;
@@ -352,18 +352,18 @@ int prr_notation_word(struct prr_notation *nt, int argc, char **argv)
 		ret = take_pair_word(nt, k, arg);
 		break;
 	case PRR_NT_PSID:
-		ret = parse_uint(arg, PORT_MAX, &nt->psid) ? 0 :
+		ret = prr_parse_uint(arg, PORT_MAX, &nt->psid) ? 0 :
 		      fail(nt->err,
 			   "invalid psid \"%s\": expected 0-65535 or 0x0-0xffff",
 			   arg);
 		break;
 	case PRR_NT_PSID_LEN:
-		ret = parse_uint(arg, 16, &nt->psid_len) ? 0 :
+		ret = prr_parse_uint(arg, 16, &nt->psid_len) ? 0 :
 		      fail(nt->err, "invalid psid-len \"%s\": expected 0-16",
 			   arg);
 		break;
 	case PRR_NT_PSID_OFFSET:
-		ret = parse_uint(arg, OFFSET_MAX, &nt->psid_offset) ? 0 :
+		ret = prr_parse_uint(arg, OFFSET_MAX, &nt->psid_offset) ? 0 :
 		      fail(nt->err, "invalid psid-offset \"%s\": expected 0-15",
 			   arg);
 		break;

@@ -12,6 +12,7 @@
 #ifndef PRR_NOTATION_H
 #define PRR_NOTATION_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -24,6 +25,9 @@ struct prr_piece {
 	__u16 value;
 	__u16 mask;
 };
+
+/* Decimal or 0x hex, the whole string (no sign, no blanks), at most @max. */
+bool prr_parse_uint(const char *s, unsigned long max, unsigned int *out);
 
 /*
  * The MAP port set of RFC 7597 §5.1: ports whose @len PSID bits, after the
