@@ -14,26 +14,6 @@ SELFTESTS=$(dirname "$(readlink -f "$0")")
 . "$SELFTESTS/lib/topo.sh"
 
 FLOOD_PORTS="1024,1025,4096,4097"	# two ports of each CPE
-FLOOD_PID=
-
-# A steady UDP stream from RT1 to both CPEs' ports, in the background.
-# nsenter itself, not a shell function, so that $! is the sender.
-flood_start()
-{
-	nsenter --net="/run/netns/$NS_RT1" -- "$PRR_PROBE" send \
-		--src "$RT1_ADDR" --dst "$SHARED" --proto udp \
-		--ports "$FLOOD_PORTS" --repeat 1000000 --pps 2000 --quiet \
-		>/dev/null 2>&1 &
-	FLOOD_PID=$!
-}
-
-flood_stop()
-{
-	[ -n "$FLOOD_PID" ] || return 0
-	kill "$FLOOD_PID" 2>/dev/null
-	wait "$FLOOD_PID" 2>/dev/null
-	FLOOD_PID=
-}
 
 forwarded_over()
 {
@@ -51,7 +31,7 @@ prime()
 {
 	prr_add port-value 0x0400 port-mask 0x1400 via "$CPE1_ADDR" || return 1
 	prr_add port-value 0x1000 port-mask 0x1400 via "$CPE2_ADDR" || return 1
-	flood_start
+	flood_start "$FLOOD_PORTS" 2000
 	if ! wait_until 20 forwarded_over 100; then
 		ktap_fail "traffic flows through the PRR before the teardown" \
 			"$(prr_ctl stats)"
@@ -110,8 +90,8 @@ test_rmmod()
 	ktap_expect "no device waited for a reference" "$waits" \
 		"$(unregister_waits)"
 
-	if ! out=$(modprobe prr 2>&1); then
-		ktap_fail "modprobe prr again" "$out"
+	if ! out=$(prr_module_insert 2>&1); then
+		ktap_fail "load prr again" "$out"
 		ktap_finish
 	fi
 	ktap_expect "after reloading, the PRR's table starts empty" "[]" \

@@ -29,28 +29,10 @@ SELFTESTS=$(dirname "$(readlink -f "$0")")
 
 RELOAD_CYCLES=${PRR_RELOAD_CYCLES:-10}
 RELOAD_ENTRIES=${PRR_RELOAD_ENTRIES:-1000}
-FLOOD_PID=
 CPE1_PORT=1024		# via CPE-1, no device: follows the routes
 PINNED_PORT=1025	# via CPE-1 dev cpe1
 CPE2_PORT=4096		# via CPE-2 dev cpe2
-
-flood_start()
-{
-	nsenter --net="/run/netns/$NS_RT1" -- "$PRR_PROBE" send \
-		--src "$RT1_ADDR" --dst "$SHARED" --proto udp \
-		--ports "$CPE1_PORT,$PINNED_PORT,$CPE2_PORT" --repeat 1000000 \
-		--pps 1000 \
-		--quiet >/dev/null 2>&1 &
-	FLOOD_PID=$!
-}
-
-flood_stop()
-{
-	[ -n "$FLOOD_PID" ] || return 0
-	kill "$FLOOD_PID" 2>/dev/null
-	wait "$FLOOD_PID" 2>/dev/null
-	FLOOD_PID=
-}
+FLOOD_PORTS=$CPE1_PORT,$PINNED_PORT,$CPE2_PORT
 
 stat_of()
 {
@@ -123,7 +105,7 @@ setup()
 	prr_add port-value "$CPE2_PORT" port-mask 0xffff via "$CPE2_ADDR" \
 		dev cpe2 || return 1
 	dmesg_mark
-	flood_start
+	flood_start "$FLOOD_PORTS" 1000
 	if ! port_moves "$CPE1_PORT" 20 || ! port_moves "$CPE2_PORT" 20; then
 		ktap_fail "traffic flows to both CPEs" "$(prr_ctl show)"
 		return 1
@@ -257,15 +239,6 @@ test_mac_change()
 
 # ----------------------------------------------------- rmmod/insmod cycles
 
-insert_prr()
-{
-	if [ "${PRR_LOCAL_KO:-0}" = 1 ]; then
-		insmod "$TOPO_REPO/build/kmod/$(uname -r)/prr.ko"
-	else
-		modprobe prr
-	fi
-}
-
 # Active objects of every slab cache, summed: "TOTAL KMALLOC".
 slab_objects()
 {
@@ -304,7 +277,7 @@ reload_cycle()
 {
 	local out
 
-	out=$(insert_prr 2>&1) || { echo "insmod: $out"; return 1; }
+	out=$(prr_module_insert 2>&1) || { echo "insmod: $out"; return 1; }
 	out=$(load_entries 2>&1) || { echo "load: $out"; return 1; }
 	wait_until 20 stat_over forwarded 2 ||
 		{ echo "no traffic forwarded"; return 1; }
@@ -319,19 +292,19 @@ test_reload_cycles()
 	reload_batch >"$TOPO_DIR/reload.batch"
 	step "rmmod prr" run_within 60 rmmod prr || return
 	# One cycle first: what the first load allocates for good (caches).
-	flood_start
+	flood_start "$FLOOD_PORTS" 1000
 	if ! out=$(reload_cycle); then
 		ktap_fail "$desc: a first cycle" "$out"
 		return
 	fi
 	flood_stop
 	before=$(slab_objects)
-	flood_start
+	flood_start "$FLOOD_PORTS" 1000
 	t0=$SECONDS
 	for ((i = 1; i <= RELOAD_CYCLES; i++)); do
 		if ! out=$(reload_cycle); then
 			ktap_fail "$desc: cycle $i" "$out"
-			insert_prr >/dev/null 2>&1
+			prr_module_insert >/dev/null 2>&1
 			return
 		fi
 	done
@@ -348,7 +321,7 @@ test_reload_cycles()
 		ktap_fail "$desc: no leaked memory (kmalloc objects grew by $grown < $limit)" \
 			"$(grep -E '^(kmalloc|prr)' /proc/slabinfo)"
 	fi
-	step "load prr again" insert_prr
+	step "load prr again" prr_module_insert
 	dmesg_clean "$desc"
 }
 

@@ -574,6 +574,37 @@ send_from()
 	[ -z "$out" ] || printf '%s\n' "$out"
 }
 
+# Loads prr again the way guest-run.sh loaded it: this checkout's build with
+# PRR_LOCAL_KO=1, else the installed module.
+prr_module_insert()
+{
+	if [ "${PRR_LOCAL_KO:-0}" = 1 ]; then
+		insmod "$TOPO_REPO/build/kmod/$(uname -r)/prr.ko"
+	else
+		modprobe prr
+	fi
+}
+
+# flood_start PORTS PPS: a steady UDP stream from RT1 to the shared address's
+# PORTS (comma-separated) in the background, until flood_stop.  nsenter
+# itself, not a shell function, so that $! is the sender.
+FLOOD_PID=
+flood_start()
+{
+	nsenter --net="/run/netns/$NS_RT1" -- "$PRR_PROBE" send \
+		--src "$RT1_ADDR" --dst "$SHARED" --proto udp --ports "$1" \
+		--repeat 1000000 --pps "$2" --quiet >/dev/null 2>&1 &
+	FLOOD_PID=$!
+}
+
+flood_stop()
+{
+	[ -n "$FLOOD_PID" ] || return 0
+	kill "$FLOOD_PID" 2>/dev/null
+	wait "$FLOOD_PID" 2>/dev/null
+	FLOOD_PID=
+}
+
 # ------------------------------------------------------------- port sets
 
 # Ports used by the data-path tests: 0, 1, 65534, 65535, both sides of every
