@@ -8,6 +8,10 @@
 #   make demo            the testbed demonstration in a VM
 #   make test-debug      the selftests and a kmemleak scan on a KASAN/lockdep
 #                        kernel built from linux-source (docs/debug-kernel.md)
+#   make testbed         the seed draft's twelve BitTorrent tests through prr
+#                        in a VM (6.1), both configurations; prints the
+#                        tables, writes docs/seed-reproduction.md
+#                        (PRR_LOCAL_KO=1: this checkout's module, no dkms)
 #   make unit            userspace unit tests of the table and classifier
 #   make fuzz            libFuzzer run of the classifier (FUZZ_SECONDS=60)
 #   make bench           benchmarks: the table's lookup (userspace), then
@@ -32,7 +36,7 @@ KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild dkms.conf \
 	     include/uapi/linux/prr.h
 
 .PHONY: all module prrctl selftests unit fuzz bench bench-lookup bench-fwd \
-	test demo check checkpatch sparse spec docs install \
+	test demo check checkpatch sparse spec docs install testbed \
 	dkms-install dkms-uninstall modules-all clean kselftest-headers test-debug
 
 all: module prrctl selftests
@@ -122,6 +126,19 @@ test-debug: prrctl selftests
 
 demo: all dkms-install
 	selftests/vm/run.sh $(firstword $(KRELEASES)) tools/demo.sh
+
+# The seed draft's BitTorrent tests (selftests/testbed/) on the 6.1 kernel.
+# The guest writes build/testbed/ and docs/seed-reproduction.md.
+TESTBED_KREL ?= $(firstword $(filter 6.1.%,$(KRELEASES)) $(KRELEASES))
+testbed: all $(if $(filter 1,$(PRR_LOCAL_KO)),modules-all,dkms-install)
+	@rm -f $(BUILD)/testbed/tables.txt
+	@rc=0; selftests/vm/run.sh $(TESTBED_KREL) \
+		selftests/testbed/guest-testbed.sh > $(BUILD)/testbed.log 2>&1 || rc=$$?; \
+	grep -E '^(not )?ok |^# (rate|retried|agent restarted|campaign)' $(BUILD)/testbed.log; \
+	echo; cat $(BUILD)/testbed/tables.txt 2>/dev/null || \
+		{ echo "no tables: see build/testbed.log" >&2; tail -n 30 $(BUILD)/testbed.log; }; \
+	echo "(KTAP: build/testbed/results.ktap; report: docs/seed-reproduction.md)"; \
+	exit $$rc
 
 # checkpatch.pl and its data files also come from linux-source.
 CHECKPATCH := $(BUILD)/checkpatch/scripts/checkpatch.pl

@@ -18,7 +18,13 @@
 #      image (/boot/vmlinuz-*): selftests/vm/run.sh KREL selftests/guest-run.sh,
 #      whose KTAP the guest writes to build/vm/KREL/results.ktap.  A 6.1 and a
 #      6.12 release are required;
-#   6. suite "host-package": tests/pkg/check_packages.sh builds the Debian
+#   6. suite "vm-testbed": the seed draft's BitTorrent tests through prr
+#      (selftests/testbed/guest-testbed.sh, see there) in a VM of the 6.1
+#      release, after the kernel suites; its KTAP is
+#      build/testbed/results.ktap, its report docs/seed-reproduction.md.
+#      Off by default for now (about 15 VM minutes on a loaded host);
+#      PRR_TESTBED=1 adds it;
+#   7. suite "host-package": tests/pkg/check_packages.sh builds the Debian
 #      packages, installs them (dkms builds the module for every kernel, each
 #      kernel's VM modprobes it) and purges them (PRR_PACKAGE_TEST=0 leaves it
 #      out).
@@ -231,6 +237,28 @@ run_host_package()
 	add_suite host-package "$out" "$(suite_verdict "$out" "$rc")"
 }
 
+# Suite "vm-testbed" (6. above).
+run_vm_testbed()
+{
+	local krel out=$REPO/build/testbed/results.ktap rc=0 t0=$SECONDS
+
+	[ "${PRR_TESTBED:-0}" = 1 ] || return 0
+	krel=$(printf '%s\n' "${KERNELS[@]}" | grep -m 1 '^6\.1\.') ||
+		krel=${KERNELS[0]}
+	mkdir -p "$REPO/build/testbed"
+	rm -f "$out"
+	diag "vm-testbed: $krel VM started (log: build/testbed.log)"
+	"$REPO/selftests/vm/run.sh" "$krel" selftests/testbed/guest-testbed.sh \
+		> "$REPO/build/testbed.log" 2>&1 || rc=$?
+	diag "vm-testbed: $((SECONDS - t0)) s"
+	[ -f "$out" ] || : > "$out"
+	if [ "$rc" -eq 125 ]; then
+		add_suite vm-testbed "$out" "not ok|ERROR VM did not complete"
+	else
+		add_suite vm-testbed "$out" "$(suite_verdict "$out" "$rc")"
+	fi
+}
+
 boot_guest_run()
 {
 	"$REPO/selftests/vm/run.sh" "$1" selftests/guest-run.sh
@@ -340,6 +368,7 @@ main()
 	run_host_fuzz
 	run_host_bench
 	run_vms
+	run_vm_testbed
 	run_host_package
 	print_suites > "$out"
 	cat "$out"

@@ -29,6 +29,8 @@ PACKAGES=(
 	# tools the tests and the demo run inside the VM
 	iproute2 nftables tcpdump jq iputils-ping util-linux procps
 	python3 python3-scapy python3-yaml
+	# the seed testbed (make testbed)
+	python3-libtorrent opentracker
 )
 
 die()

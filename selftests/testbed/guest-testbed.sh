@@ -1,0 +1,365 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest-testbed.sh: the seed draft's BitTorrent testbed
+# (draft-boucadair-behave-bittorrent-address-sharing-00 sections 3-5) with
+# prr as the Port Range Router, inside the test VM:
+#
+#   selftests/vm/run.sh KREL selftests/testbed/guest-testbed.sh
+#   (make testbed does that on the 6.1 kernel, then prints the tables)
+#
+#   T1 192.168.1.2 -- CPE-1 --wan0 10.0.1.2==cpe1 10.0.1.1--+  PRR  +-- br0 198.51.100.254/24
+#   T2 192.168.2.2 -- CPE-2 --wan0 10.0.2.2==cpe2 10.0.2.1--+       |   RT1 198.51.100.10
+#                                                                   |   RT2 198.51.100.20
+#   CPE-1 and CPE-2 both hold 192.0.2.1 (prr's CPE role: their      |   TRA 198.51.100.1
+#   port set local, port-set NAT of the LAN, every other port up    |   S   198.51.100.2
+#   to the PRR); the PRR routes 192.0.2.1 by destination port.
+#
+# Port sets (RFC 6431 value/mask; 0-1023 and 0x8400/0x8400 belong to
+# neither CPE, the PRR drops them):
+#   CPE-1  1024-32767, contiguous (5 pieces)
+#   CPE-2  0x8000/0x8400: non-contiguous, 16 blocks of 1024 ports from 32768
+# T1 listens on 10001, T2 on 41001 (0xa029, in CPE-2's set); each CPE
+# forwards its terminal's port 1:1, so the port announced is the public one.
+#
+# Then bt_suite.py runs the twelve tests under both configurations and
+# writes build/testbed/ (tables.txt, results.json, assertions.tsv) and
+# docs/seed-reproduction.md; this script turns the assertions into KTAP
+# (exit 0 iff none failed).  The module is loaded as guest-run.sh does:
+# `modprobe prr`, or with PRR_LOCAL_KO=1 this checkout's
+# build/kmod/KREL/prr.ko.
+#
+# Environment: PRR_LOCAL_KO (above), PRR_BT_REPEAT (extra stock runs of
+# FALSE Test_4 and Test_7 for their rates, default 1), PRR_BT_SIZE (file
+# size in bytes, default 1 MiB), PRR_BT_RATE (upload limit, bytes/s,
+# default 200 KiB/s), PRR_BT_CONFIGS (default "TRUE FALSE": the
+# configurations to run), PRR_BT_TESTS (debugging: only these test
+# numbers, e.g. "5 6"; default all).
+
+set -u
+TESTBED=$(dirname "$(readlink -f "$0")")
+SELFTESTS=$(dirname "$TESTBED")
+REPO=$(dirname "$SELFTESTS")
+KREL=$(uname -r)
+OUT=$REPO/build/testbed
+WORK=/tmp/prr-testbed
+DOC=$REPO/docs/seed-reproduction.md
+
+# shellcheck source=../lib/ktap.sh
+. "$SELFTESTS/lib/ktap.sh" >/dev/null  # its header: printed by main
+# shellcheck source=../lib/topo.sh
+. "$SELFTESTS/lib/topo.sh"
+# shellcheck source=../lib/cpe.sh
+. "$SELFTESTS/lib/cpe.sh"
+
+# shellcheck disable=SC2034 # used by lib/cpe.sh
+CPE1_SETS="0x0400/0xfc00 0x0800/0xf800 0x1000/0xf000 0x2000/0xe000 0x4000/0xc000"
+# shellcheck disable=SC2034
+CPE2_SETS="0x8000/0x8400"
+T1_PORT=10001
+T2_PORT=41001
+NET=198.51.100
+PRR_NET_ADDR=$NET.254
+RT1_ADDR=$NET.10
+RT2_ADDR=$NET.20
+TRA_ADDR=$NET.1
+S_ADDR=$NET.2
+BT_NODES="prr cpe1 cpe2 t1 t2 rt1 rt2 tra srv"
+BT_ALL_NS=()
+
+# ----------------------------------------------------------- the module
+
+module_file()
+{
+	if [ "${PRR_LOCAL_KO:-0}" = 1 ]; then
+		echo "$REPO/build/kmod/$KREL/prr.ko"
+	else
+		modinfo -n prr
+	fi
+}
+
+load_module()
+{
+	local ko out
+
+	if [ "${PRR_LOCAL_KO:-0}" = 1 ]; then
+		ko=$(module_file)
+		# shellcheck disable=SC2046 # one word per dependency
+		out=$(modprobe -a $(modinfo -F depends "$ko" | tr , ' ') 2>&1 &&
+			insmod "$ko" 2>&1)
+	else
+		out=$(modprobe prr 2>&1)
+	fi || {
+		ktap_fail "load the prr module" "$out"
+		return 1
+	}
+	MODULE="$(module_file) $(modinfo -F srcversion "$(module_file)" 2>/dev/null)"
+	ktap_diag "module: $MODULE"
+}
+
+# ----------------------------------------------------------- topology
+
+bt_ns()
+{
+	echo "${BT_ID}-$1"
+}
+
+# node_ns of lib/topo.sh knows prr cpe1 cpe2 t1 t2 rt1 rt2.
+# shellcheck disable=SC2034 # used by lib/topo.sh and lib/cpe.sh
+bt_set_names()
+{
+	BT_ID="bt$$"
+	NS_PRR=$(bt_ns prr)
+	NS_CPE1=$(bt_ns cpe1)
+	NS_CPE2=$(bt_ns cpe2)
+	NS_T1=$(bt_ns t1)
+	NS_T2=$(bt_ns t2)
+	NS_RT1=$(bt_ns rt1)
+	NS_RT2=$(bt_ns rt2)
+	NS_TRA=$(bt_ns tra)
+	NS_S=$(bt_ns srv)
+	CPE1_ADDR=10.0.1.2
+	CPE2_ADDR=10.0.2.2
+	PRR_CPE1_ADDR=10.0.1.1
+	PRR_CPE2_ADDR=10.0.2.1
+	CPE1_DEV=cpe1
+	CPE2_DEV=cpe2
+	TOPO_DIR=$(mktemp -d /tmp/prr-testbed-topo.XXXXXX)
+}
+
+# Kills every process left in the namespaces, by pid, then deletes them.
+# shellcheck disable=SC2317 # called from the EXIT trap
+bt_topo_destroy()
+{
+	local ns pid
+
+	for ns in "${BT_ALL_NS[@]}"; do
+		for pid in $(ip netns pids "$ns" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+	done
+	for ns in "${BT_ALL_NS[@]}"; do
+		echo "netns del $ns"
+	done | ip -force -batch - 2>/dev/null
+	BT_ALL_NS=()
+	[ -z "${TOPO_DIR:-}" ] || rm -rf "$TOPO_DIR"
+}
+
+# shellcheck disable=SC2317 # the EXIT trap
+bt_cleanup()
+{
+	local rc=$?
+
+	bt_topo_destroy
+	exit "$rc"
+}
+
+# bt_host NS ADDR/LEN GW: a host's eth0, lo, default route.
+bt_host()
+{
+	ns_batch "$1" <<-EOF
+	link set lo up
+	link set eth0 addrgenmode none
+	addr add $2 dev eth0
+	link set eth0 up
+	route add default via $3 dev eth0
+	EOF
+}
+
+# rp_filter off everywhere: a hairpinned packet comes from the shared
+# address, which is also the receiving CPE's own.
+bt_sysctls()
+{
+	local ns
+
+	for ns in "${BT_ALL_NS[@]}"; do
+		ns_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0 || return 1
+	done
+	ns_sysctl "$NS_PRR" net.ipv4.ip_forward=1 &&
+		ns_sysctl "$NS_CPE1" net.ipv4.ip_forward=1 &&
+		ns_sysctl "$NS_CPE2" net.ipv4.ip_forward=1
+}
+
+bt_internet()
+{
+	local h
+
+	ip -batch - <<-EOF || return 1
+	link add name rt1 netns $NS_PRR type veth peer name eth0 netns $NS_RT1
+	link add name rt2 netns $NS_PRR type veth peer name eth0 netns $NS_RT2
+	link add name tra netns $NS_PRR type veth peer name eth0 netns $NS_TRA
+	link add name srv netns $NS_PRR type veth peer name eth0 netns $NS_S
+	link add name cpe1 netns $NS_PRR type veth peer name wan0 netns $NS_CPE1
+	link add name cpe2 netns $NS_PRR type veth peer name wan0 netns $NS_CPE2
+	link add name lan0 netns $NS_CPE1 type veth peer name eth0 netns $NS_T1
+	link add name lan0 netns $NS_CPE2 type veth peer name eth0 netns $NS_T2
+	EOF
+	ns_batch "$NS_PRR" <<-EOF || return 1
+	link set lo up
+	link add br0 type bridge
+	link set br0 addrgenmode none
+	addr add $PRR_NET_ADDR/24 dev br0
+	link set br0 up
+	link set cpe1 addrgenmode none
+	link set cpe2 addrgenmode none
+	addr add $PRR_CPE1_ADDR/24 dev cpe1
+	addr add $PRR_CPE2_ADDR/24 dev cpe2
+	link set cpe1 up
+	link set cpe2 up
+	EOF
+	for h in rt1 rt2 tra srv; do
+		ns_batch "$NS_PRR" <<-EOF || return 1
+		link set $h addrgenmode none
+		link set $h master br0
+		link set $h up
+		EOF
+	done
+	bt_host "$NS_RT1" "$RT1_ADDR/24" "$PRR_NET_ADDR" &&
+		bt_host "$NS_RT2" "$RT2_ADDR/24" "$PRR_NET_ADDR" &&
+		bt_host "$NS_TRA" "$TRA_ADDR/24" "$PRR_NET_ADDR" &&
+		bt_host "$NS_S" "$S_ADDR/24" "$PRR_NET_ADDR"
+}
+
+# shellcheck disable=SC2317 # called by wait_until
+bt_bridge_forwarding()
+{
+	[ "$(bridge -n "$NS_PRR" link show master br0 |
+		grep -c 'state forwarding')" -eq 4 ]
+}
+
+bt_topo_create()
+{
+	local node
+
+	bt_set_names
+	for node in $BT_NODES; do
+		BT_ALL_NS+=("$(bt_ns "$node")")
+	done
+	trap bt_cleanup EXIT
+	for node in "${BT_ALL_NS[@]}"; do
+		echo "netns add $node"
+	done | ip -batch - || return 1
+	bt_sysctls || return 1
+	bt_internet || return 1
+	topo_cpe "$NS_CPE1" "$CPE1_ADDR" "$PRR_CPE1_ADDR" "$CPE1_LAN_ADDR" &&
+		topo_cpe "$NS_CPE2" "$CPE2_ADDR" "$PRR_CPE2_ADDR" \
+			"$CPE2_LAN_ADDR" &&
+		topo_host "$NS_T1" "$T1_ADDR" "$CPE1_LAN_ADDR" &&
+		topo_host "$NS_T2" "$T2_ADDR" "$CPE2_LAN_ADDR" || return 1
+	wait_until 10 bt_bridge_forwarding
+}
+
+# The PRR's entries, both CPE roles, the terminals' port forwards.
+bt_prr_and_cpes()
+{
+	prr_role_on && cpe_role_on 1 && cpe_role_on 2 && prr_prime_arp &&
+		step "CPE-1 forwards $SHARED:$T1_PORT to T1" \
+			cpe_port_forward 1 "$T1_PORT" "$T1_ADDR" &&
+		step "CPE-2 forwards $SHARED:$T2_PORT to T2" \
+			cpe_port_forward 2 "$T2_PORT" "$T2_ADDR"
+}
+
+# set_json SETS...: [[value, mask], ...]
+set_json()
+{
+	local set out=() sep=
+
+	for set in "$@"; do
+		out+=("${sep}[$((${set%/*})), $((${set#*/}))]")
+		sep=", "
+	done
+	echo "[${out[*]}]"
+}
+
+write_topo_json()
+{
+	# shellcheck disable=SC2086 # one word per set
+	cat > "$1" <<-EOF
+	{
+	  "shared": "$SHARED",
+	  "krel": "$KREL",
+	  "module": "$MODULE",
+	  "out": "$OUT",
+	  "work": "$WORK",
+	  "doc": "$DOC",
+	  "repeat": ${PRR_BT_REPEAT:-1},
+	  "configs": "${PRR_BT_CONFIGS:-TRUE FALSE}",
+	  "tests": "${PRR_BT_TESTS:-}",
+	  "size": ${PRR_BT_SIZE:-1048576},
+	  "rate": ${PRR_BT_RATE:-204800},
+	  "ns": {"T1": "$NS_T1", "T2": "$NS_T2", "RT1": "$NS_RT1",
+	         "RT2": "$NS_RT2", "TRA": "$NS_TRA", "S": "$NS_S"},
+	  "addr": {"T1": "$T1_ADDR", "T2": "$T2_ADDR", "RT1": "$RT1_ADDR",
+	           "RT2": "$RT2_ADDR", "TRA": "$TRA_ADDR", "S": "$S_ADDR"},
+	  "port": {"T1": $T1_PORT, "T2": $T2_PORT, "RT1": 6881, "RT2": 6881,
+	           "TRA": 6969, "S": 8000},
+	  "sets": {"T1": $(set_json $CPE1_SETS), "T2": $(set_json $CPE2_SETS)}
+	}
+	EOF
+}
+
+# Each assertion line of bt_suite.py (ok|fail|diag TAB description TAB
+# why) as a KTAP result or diagnostic.
+report_assertions()
+{
+	local st desc why
+
+	while IFS=$'\t' read -r st desc why; do
+		case $st in
+		ok) ktap_ok "$desc" ;;
+		fail) ktap_fail "$desc" "$why" ;;
+		diag) ktap_diag "$desc" ;;
+		esac
+	done < "$OUT/assertions.tsv"
+}
+
+prerequisites()
+{
+	local missing=() cmd
+
+	for cmd in opentracker nsenter ss jq nft; do
+		command -v "$cmd" >/dev/null || missing+=("$cmd")
+	done
+	/usr/bin/python3 -c 'import libtorrent' 2>/dev/null ||
+		missing+=("python3-libtorrent")
+	[ -x "$PRRCTL" ] || missing+=("$PRRCTL (make prrctl)")
+	[ ${#missing[@]} -eq 0 ] && return
+	ktap_fail "testbed prerequisites" \
+		"missing: ${missing[*]} (tools/setup.sh installs them)"
+	return 1
+}
+
+main()
+{
+	local t0=$SECONDS rc=0
+
+	echo "KTAP version 1"
+	[ -d /run/prrvm ] || {
+		echo "guest-testbed.sh: runs inside the test VM; use selftests/vm/run.sh KREL $0" >&2
+		exit 2
+	}
+	cd "$REPO" || exit 1
+	mkdir -p "$OUT" "$WORK" || exit 1
+	rm -f "$OUT/assertions.tsv" "$OUT/tables.txt"
+	prerequisites || ktap_finish
+	load_module || ktap_finish
+	if ! bt_topo_create || ! bt_prr_and_cpes; then
+		ktap_fail "build the seed testbed with prr"
+		ktap_finish
+	fi
+	ktap_ok "the seed testbed with prr on the PRR and both CPEs ($((SECONDS - t0)) s)"
+	write_topo_json "$WORK/topo.json"
+	/usr/bin/python3 "$TESTBED/bt_suite.py" "$WORK/topo.json" || rc=$?
+	if [ "$rc" -ne 0 ] || [ ! -s "$OUT/assertions.tsv" ]; then
+		ktap_fail "bt_suite.py completes" "exit status $rc"
+	fi
+	[ ! -s "$OUT/assertions.tsv" ] || report_assertions
+	ktap_diag "PRR counters: $(prr_ctl stats | paste -sd ' ')"
+	ktap_diag "testbed: $((SECONDS - t0)) s in the VM"
+	ktap_finish
+}
+
+mkdir -p "$OUT" || exit 1
+main "$@" 2>&1 | tee "$OUT/results.ktap"
+exit "${PIPESTATUS[0]}"
