@@ -24,7 +24,7 @@
 # Environment:
 #   PRR_*, V           passed through to the guest script (e.g. PRR_TESTS, a
 #                      filter for selftests/guest-run.sh, and V, verbosity)
-#   PRR_VM_TIMEOUT     seconds before the VM is killed (default 2100 = 35 min)
+#   PRR_VM_TIMEOUT     seconds before the VM is killed (default 3000 = 50 min)
 #   PRR_VM_SMP         virtual CPUs (default 2)
 #   PRR_VM_MEM         memory in MiB (default 1536)
 #   PRR_VM_APPEND      extra kernel parameters (e.g. mitigations=off)
@@ -42,7 +42,7 @@
 set -eu
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
-VM_TIMEOUT=${PRR_VM_TIMEOUT:-2100}
+VM_TIMEOUT=${PRR_VM_TIMEOUT:-3000}
 VM_SMP=${PRR_VM_SMP:-2}
 VM_MEM=${PRR_VM_MEM:-1536}
 KERNEL_ARGS=${PRR_VM_APPEND:-}
