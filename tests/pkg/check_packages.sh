@@ -14,34 +14,8 @@ set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
 OUT=$REPO/build/deb
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$REPO/dkms.conf")
-N=0
-FAILED=0
-
-result()
-{
-	N=$((N + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $N $2"
-	else
-		echo "not ok $N $2"
-		FAILED=$((FAILED + 1))
-	fi
-}
-
-# check NAME COMMAND...: one test, passed iff COMMAND succeeds; its output
-# becomes diagnostics when it fails.
-check()
-{
-	local name=$1 log
-
-	shift
-	if log=$("$@" 2>&1); then
-		result ok "$name"
-	else
-		result fail "$name"
-		printf '%s\n' "$log" | tail -n 15 | sed 's/^/# /'
-	fi
-}
+# shellcheck source=../../selftests/lib/ktap.sh
+. "$REPO/selftests/lib/ktap.sh"
 
 kernels()
 {
@@ -121,29 +95,26 @@ main()
 {
 	local krel dev_installed
 
-	echo "KTAP version 1"
-	[ "$(id -u)" -eq 0 ] || { echo "Bail out! must run as root"; exit 1; }
+	[ "$(id -u)" -eq 0 ] || { ktap_fail "runs as root"; ktap_finish; }
 	dev_installed=$(dkms status prr 2>/dev/null)
-	check "dpkg-buildpackage builds prr-dkms and prrctl" build_packages
-	check "debian/changelog and dkms.conf give version $VERSION" versions_agree
-	check "both packages install" install_packages
+	ktap_check "dpkg-buildpackage builds prr-dkms and prrctl" build_packages
+	ktap_check "debian/changelog and dkms.conf give version $VERSION" versions_agree
+	ktap_check "both packages install" install_packages
 	for krel in $(kernels); do
-		check "dkms built, signed and installed the module for $krel" \
+		ktap_check "dkms built, signed and installed the module for $krel" \
 			dkms_built "$krel"
 	done
-	check "prrctl, man page, completion and enabled systemd unit installed" \
+	ktap_check "prrctl, man page, completion and enabled systemd unit installed" \
 		tool_installed
 	for krel in $(kernels); do
-		check "the $krel VM loads the packaged module with modprobe" \
+		ktap_check "the $krel VM loads the packaged module with modprobe" \
 			vm_modprobe "$krel"
 	done
-	check "purging removes the module from dkms and every file" purged
+	ktap_check "purging removes the module from dkms and every file" purged
 	[ -z "$dev_installed" ] ||
 		make -s -C "$REPO" dkms-install >/dev/null 2>&1 ||
 		echo "# could not put the dkms-install module back"
-	echo "1..$N"
-	echo "# packages: pass:$((N - FAILED)) fail:$FAILED"
-	[ "$FAILED" -eq 0 ]
+	ktap_finish
 }
 
 main "$@"

@@ -10,27 +10,8 @@ REPO=${1:-.}
 PRRCTL=$REPO/tools/prrctl/prrctl
 MAN=$REPO/tools/man/prrctl.8
 COMPLETION=$REPO/tools/completion/prrctl
-N=0
-FAILED=0
-
-result()
-{
-	N=$((N + 1))
-	if [ "$1" = ok ]; then
-		echo "ok $N $2"
-	else
-		echo "not ok $N $2"
-		FAILED=$((FAILED + 1))
-	fi
-}
-
-check()
-{
-	local name=$1
-
-	shift
-	if "$@" >/dev/null 2>&1; then result ok "$name"; else result fail "$name"; fi
-}
+# shellcheck source=../../selftests/lib/ktap.sh
+. "$REPO/selftests/lib/ktap.sh"
 
 # The command words of the "Commands:" section of prrctl help.
 help_commands()
@@ -73,27 +54,24 @@ main()
 {
 	local cmd opt
 
-	echo "KTAP version 1"
-	[ -x "$PRRCTL" ] || { echo "Bail out! $PRRCTL not built"; exit 1; }
+	[ -x "$PRRCTL" ] || { ktap_fail "$PRRCTL is built"; ktap_finish; }
 	for cmd in $(help_commands); do
-		check "man page documents $cmd" man_has_command "$cmd"
-		check "completion offers $cmd" completion_has "$cmd"
+		ktap_check "man page documents $cmd" man_has_command "$cmd"
+		ktap_check "completion offers $cmd" completion_has "$cmd"
 	done
 	for opt in $(help_options); do
-		check "man page documents $opt" man_has_option "$opt"
-		check "completion offers $opt" completion_has "$opt"
+		ktap_check "man page documents $opt" man_has_option "$opt"
+		ktap_check "completion offers $opt" completion_has "$opt"
 	done
-	check "man page renders without warnings" \
+	ktap_check "man page renders without warnings" \
 		test -z "$(groff -man -ww -z "$MAN" 2>&1)"
-	check "completion: 'prrctl sh' -> show" \
+	ktap_check "completion: 'prrctl sh' -> show" \
 		test "$(complete_words sh)" = show
-	check "completion: 'prrctl set source-check ' -> on off" \
+	ktap_check "completion: 'prrctl set source-check ' -> on off" \
 		test "$(complete_words set source-check '')" = "on off"
-	check "completion: 'prrctl -n x add-cpe 192.0.2.1 ' offers port-value" \
+	ktap_check "completion: 'prrctl -n x add-cpe 192.0.2.1 ' offers port-value" \
 		grep -qw port-value <<< "$(complete_words -n x add-cpe 192.0.2.1 '')"
-	echo "1..$N"
-	echo "# docs: pass:$((N - FAILED)) fail:$FAILED"
-	[ "$FAILED" -eq 0 ]
+	ktap_finish
 }
 
 main
