@@ -58,6 +58,10 @@ PRR_PROBE=${PRR_PROBE:-$TOPO_REPO/selftests/prr_probe}
 RX_GRACE_MS=${RX_GRACE_MS:-500}
 RX_TIMEOUT_MS=${RX_TIMEOUT_MS:-30000}
 
+# ns_exec NS CMD, ns_batch NS (ip -batch), ns_sysctl NS KEY=VALUE...
+# shellcheck source=SCRIPTDIR/netns.sh
+. "$TOPO_REPO/selftests/lib/netns.sh"
+
 SHARED=192.0.2.1
 RT1_ADDR=198.51.100.2
 RT2_ADDR=203.0.113.2
@@ -117,14 +121,6 @@ node_dev()
 # ns_exec NS CMD...: CMD in network namespace NS.  Cheaper than
 # `ip netns exec` (no mount namespace, no sysfs remount), which counts under
 # emulation; nothing here needs a namespace-specific /sys.
-ns_exec()
-{
-	local ns=$1
-
-	shift
-	nsenter --net="/run/netns/$ns" -- "$@"
-}
-
 in_node()
 {
 	local ns
@@ -167,20 +163,6 @@ topo_require()
 		ktap_fail "prrctl show works (module loaded)" "$out"
 		ktap_finish
 	fi
-}
-
-# One `ip -batch` per namespace keeps the setup cheap under emulation.
-ns_batch()
-{
-	ip -n "$1" -batch -
-}
-
-ns_sysctl()
-{
-	local ns=$1
-
-	shift
-	ns_exec "$ns" sysctl -q -w "$@" >/dev/null
 }
 
 # The CPEs' receivers are packet captures, not sockets: the CPEs would

@@ -82,6 +82,8 @@ STOCK_SIZES=${PRR_BENCH_STOCK_SIZES-4096}
 MAP_SIZES=${PRR_BENCH_MAP_SIZES-4096 65536}
 NEXTHOPS=${PRR_BENCH_NEXTHOPS:-4096}
 PRRCTL=${PRRCTL:-$REPO/tools/prrctl/prrctl}
+# shellcheck source=SCRIPTDIR/../../../selftests/lib/netns.sh
+. "$REPO/selftests/lib/netns.sh"
 PKT_SIZE=64
 NS_PREFIX=prrbf$$
 SHARED_BASE=198.18.0.0
@@ -130,14 +132,6 @@ check_env()
 	[ -d /run/prrvm ] ||
 		die "runs inside the test VM: use tests/bench/fwd/fwd_bench.sh"
 	[ -x "$PRRCTL" ] || die "no $PRRCTL: run make prrctl"
-}
-
-ns_exec()
-{
-	local ns=$1
-
-	shift
-	nsenter --net="/run/netns/$ns" -- "$@"
 }
 
 # The module the VM runs: the one loaded already (selftests), else this
@@ -216,7 +210,7 @@ make_dut()
 
 	ip netns add "$ns" || return 1
 	NAMESPACES+=("$ns")
-	ip -n "$ns" -batch - <<-EOF || return 1
+	ns_batch "$ns" <<-EOF || return 1
 	link set lo up
 	link add in0 type dummy
 	link add out0 type dummy
