@@ -438,9 +438,16 @@ static int __net_init prr_net_init(struct net *net)
 {
 	struct prr_net *pn = prr_net(net);
 
+	int err;
+
 	pn->stats = netdev_alloc_pcpu_stats(struct prr_stats);
 	if (!pn->stats)
 		return -ENOMEM;
+	err = prr_nexthop_index_init(pn);
+	if (err) {
+		free_percpu(pn->stats);
+		return err;
+	}
 	mutex_init(&pn->lock);
 	pn->table_lock = &pn->lock;
 	prr_table_init(&pn->table);
@@ -472,7 +479,7 @@ static void __net_exit prr_net_exit(struct net *net)
 	prr_nat_exit(pn);
 	prr_table_flush(&pn->table, prr_rule_release, pn);
 	mutex_unlock(&pn->lock);
-	WARN_ON_ONCE(!list_empty(&pn->nexthops));
+	prr_nexthop_index_destroy(pn);
 	free_percpu(pn->stats);
 }
 

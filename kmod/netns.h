@@ -8,6 +8,7 @@
 
 #include <linux/in.h>
 #include <linux/mutex.h>
+#include <linux/rhashtable.h>
 #include <linux/netfilter.h>
 #include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
@@ -88,6 +89,7 @@ struct prr_net {
 	struct prr_stage *stage;	/* under lock; NULL: none */
 	u32 stage_owner;		/* its portid, readable without lock */
 	struct list_head nexthops;	/* written under lock, read under RCU */
+	struct rhashtable nh_index;	/* the same next hops, by gw + oif */
 	struct list_head nats;		/* likewise: struct prr_nat */
 	struct nf_hook_ops nat_ops;	/* registered with nf_nat */
 	struct nf_hook_ops nat_guard_ops; /* drops what NAT left alone */

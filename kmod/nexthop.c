@@ -104,16 +104,49 @@ int prr_nexthop_validate(struct net *net, __be32 gw, int oif,
 	}
 }
 
+/*
+ * Next hops shared by many entries are found by (gw, oif) in a hash: with a
+ * million CPEs, each its own gateway, a list walk per added entry would make
+ * loading a table quadratic.  Only writers use it, under prr_net.lock.
+ */
+struct prr_nexthop_key {
+	__be32 gw;
+	int oif;
+};
+
+static const struct rhashtable_params prr_nh_params = {
+	.head_offset = offsetof(struct prr_nexthop, node),
+	.key_offset = offsetof(struct prr_nexthop, gw),
+	.key_len = sizeof(struct prr_nexthop_key),
+	.automatic_shrinking = true,
+};
+
+int prr_nexthop_index_init(struct prr_net *pn)
+{
+	/* The key is read from the next hop as one struct prr_nexthop_key. */
+	BUILD_BUG_ON(offsetof(struct prr_nexthop, oif) -
+		     offsetof(struct prr_nexthop, gw) !=
+		     offsetof(struct prr_nexthop_key, oif));
+	return rhashtable_init(&pn->nh_index, &prr_nh_params);
+}
+
+/* Every next hop is gone by now (each entry put its own). */
+void prr_nexthop_index_destroy(struct prr_net *pn)
+{
+	WARN_ON_ONCE(!list_empty(&pn->nexthops));
+	rhashtable_destroy(&pn->nh_index);
+}
+
 struct prr_nexthop *prr_nexthop_get(struct prr_net *pn, __be32 gw, int oif)
 {
+	struct prr_nexthop_key key = { .gw = gw, .oif = oif };
 	struct prr_nexthop *nh;
 
 	lockdep_assert_held(&pn->lock);
-	list_for_each_entry(nh, &pn->nexthops, list) {
-		if (nh->gw == gw && nh->oif == oif) {
-			nh->users++;
-			return nh;
-		}
+	nh = rhashtable_lookup_fast(&pn->nh_index, &key, prr_nh_params);
+	if (nh) {
+		nh->users++;
+		return nh;
 	}
 	nh = kzalloc(sizeof(*nh), GFP_KERNEL);
 	if (!nh)
@@ -121,6 +154,10 @@ struct prr_nexthop *prr_nexthop_get(struct prr_net *pn, __be32 gw, int oif)
 	nh->gw = gw;
 	nh->oif = oif;
 	nh->users = 1;
+	if (rhashtable_insert_fast(&pn->nh_index, &nh->node, prr_nh_params)) {
+		kfree(nh);
+		return NULL;
+	}
 	list_add_rcu(&nh->list, &pn->nexthops);
 	return nh;
 }
@@ -140,6 +177,7 @@ void prr_nexthop_put(struct prr_net *pn, struct prr_nexthop *nh)
 	lockdep_assert_held(&pn->lock);
 	if (--nh->users)
 		return;
+	rhashtable_remove_fast(&pn->nh_index, &nh->node, prr_nh_params);
 	list_del_rcu(&nh->list);
 	call_rcu(&nh->rcu, prr_nexthop_free_rcu);
 }
