@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh [CACHE]
+# build-kernel.sh [--check] [CACHE]
 #
 # Builds prr's debug kernel (KASAN, kmemleak, lockdep, ...; see
 # docs/debug-kernel.md) from Debian's linux-source-6.1 in CACHE (default
@@ -17,7 +17,8 @@
 # The config is x86_64_defconfig + kvm_guest.config + selftests/debug.config
 # (the fragment), modules other than prr turned off (mod2noconfig), then
 # olddefconfig; the build fails when any line of the fragment did not survive.
-# Nothing is rebuilt when the stamp matches the tarball and the fragment.
+# Nothing is rebuilt when the stamp matches the tarball, the fragment and
+# RECIPE below; --check only tells (exit status 0: the cache is current).
 # The compiler runs under "nice -n 19" with -j$PRR_DEBUG_JOBS (default nproc).
 # The log's last line gives the build's wall time and the CPU time it took
 # (user + system of all compiler runs: the wall time on idle cores is about
@@ -25,6 +26,15 @@
 
 set -eu -o pipefail
 
+# Bump when a change here changes the kernel that comes out (the configure
+# steps, the make targets): the stamp then no longer matches.  Other edits of
+# this script leave a cached kernel alone.
+RECIPE=1
+CHECK=0
+if [ "${1:-}" = --check ]; then
+	CHECK=1
+	shift
+fi
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
 CACHE=${1:-${PRR_DEBUG_CACHE:-/var/cache/prr-debug-kernel}}
 FRAGMENT=$REPO/selftests/debug.config
@@ -48,7 +58,7 @@ inputs()
 {
 	stat -L -c 'tarball %n %s %Y' "$TARBALL"
 	echo "fragment $(sha256sum < "$FRAGMENT")"
-	echo "script $(sha256sum < "$0")"
+	echo "recipe $RECIPE"
 }
 
 extract()
@@ -99,20 +109,26 @@ build()
 	cp "$TREE/arch/x86/boot/bzImage" "$CACHE/bzImage"
 	echo "$krel" > "$CACHE/krel"
 	end=$(date +%s)
-	# Second line of "times": user and system time of the children.
-	cpu=$(times | sed -n 2p)
+	# Second line of "times": user and system time of the children (not
+	# in a $(...) subshell: its children are not the build's).
+	times > "$CACHE/times"
+	cpu=$(sed -n 2p "$CACHE/times")
 	log "built $krel in $((end - start)) s wall time (-j$JOBS, $(nproc) cores; CPU user, system: $cpu)"
 }
 
 main()
 {
 	[ -r "$FRAGMENT" ] || die "no $FRAGMENT"
-	mkdir -p "$CACHE"
 	if [ -f "$CACHE/stamp" ] && [ -f "$CACHE/bzImage" ] &&
 	   [ "$(inputs)" = "$(cat "$CACHE/stamp")" ]; then
 		echo "build-kernel.sh: $CACHE is up to date ($(cat "$CACHE/krel"))"
 		exit 0
 	fi
+	if [ "$CHECK" = 1 ]; then
+		echo "build-kernel.sh: no current debug kernel in $CACHE (the fragment, the tarball or RECIPE changed, or it was never built)"
+		exit 1
+	fi
+	mkdir -p "$CACHE"
 	rm -f "$CACHE/stamp"
 	: > "$LOG"
 	extract
