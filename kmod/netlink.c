@@ -16,7 +16,13 @@
 
 static struct genl_family prr_genl_family;
 
-static const struct nla_policy prr_entry_policy[PRR_A_MAX + 1] = {
+/* One nest of PRR_A_PIECES. */
+static const struct nla_policy prr_piece_policy[PRR_A_PORT_MASK + 1] = {
+	[PRR_A_PORT_VALUE]	= { .type = NLA_U16 },
+	[PRR_A_PORT_MASK]	= { .type = NLA_U16 },
+};
+
+static const struct nla_policy prr_entry_policy[PRR_A_PIECES + 1] = {
 	[PRR_A_ADDR]		= { .type = NLA_BE32 },
 	[PRR_A_PORT_VALUE]	= { .type = NLA_U16 },
 	[PRR_A_PORT_MASK]	= { .type = NLA_U16 },
@@ -25,6 +31,19 @@ static const struct nla_policy prr_entry_policy[PRR_A_MAX + 1] = {
 	[PRR_A_VIA]		= { .type = NLA_BE32 },
 	[PRR_A_OIF]		= NLA_POLICY_MIN(NLA_U32, 1),
 	[PRR_A_STAGED]		= { .type = NLA_FLAG },
+	[PRR_A_NAME]		= { .type = NLA_NUL_STRING,
+				    .len = PRR_NAME_MAX - 1 },
+	[PRR_A_PIECES]		= NLA_POLICY_NESTED_ARRAY(prr_piece_policy),
+};
+
+/* Deletes pieces (as for new) or every entry of a name. */
+static const struct nla_policy prr_del_policy[PRR_A_PIECES + 1] = {
+	[PRR_A_ADDR]		= { .type = NLA_BE32 },
+	[PRR_A_PORT_VALUE]	= { .type = NLA_U16 },
+	[PRR_A_PORT_MASK]	= { .type = NLA_U16 },
+	[PRR_A_NAME]		= { .type = NLA_NUL_STRING,
+				    .len = PRR_NAME_MAX - 1 },
+	[PRR_A_PIECES]		= NLA_POLICY_NESTED_ARRAY(prr_piece_policy),
 };
 
 /* Identifies one entry (del, get), or filters by address (dump, flush). */
@@ -94,6 +113,152 @@ static int prr_nl_parse_key(struct genl_info *info, struct prr_entry *key)
 	return prr_nl_parse_addr(attrs[PRR_A_ADDR], &key->addr, info->extack);
 }
 
+/* Sets (@a, @b) intersect: some port is in both (RFC 6431 §2.1 sets). */
+static bool prr_pieces_meet(const struct prr_entry *a,
+			    const struct prr_entry *b)
+{
+	return !((a->value ^ b->value) & a->mask & b->mask);
+}
+
+/* Piece @pos of PRR_A_PIECES into @e; reports what is wrong with it. */
+static int prr_nl_parse_piece(struct nlattr *pos, struct prr_entry *e,
+			      struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[PRR_A_PORT_MASK + 1];
+	int err;
+
+	err = nla_parse_nested(tb, PRR_A_PORT_MASK, pos, prr_piece_policy,
+			       extack);
+	if (err)
+		return err;
+	if (!tb[PRR_A_PORT_VALUE]) {
+		NL_SET_ERR_MSG_ATTR(extack, pos, "missing port value");
+		return -EINVAL;
+	}
+	if (!tb[PRR_A_PORT_MASK]) {
+		NL_SET_ERR_MSG_ATTR(extack, pos, "missing port mask");
+		return -EINVAL;
+	}
+	e->value = nla_get_u16(tb[PRR_A_PORT_VALUE]);
+	e->mask = nla_get_u16(tb[PRR_A_PORT_MASK]);
+	if (!prr_portset_valid(e->value, e->mask)) {
+		NL_SET_ERR_MSG_ATTR(extack, pos,
+				    "port value has bits outside the port mask");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The port set of a request into @spec: PRR_A_PORT_VALUE and
+ * PRR_A_PORT_MASK, or PRR_A_PIECES (pairwise disjoint).  @spec->ent[0].addr
+ * holds the shared address already.
+ */
+static int prr_nl_parse_set(struct genl_info *info,
+			    struct prr_rule_spec *spec)
+{
+	struct nlattr **attrs = info->attrs, *pos;
+	struct prr_entry *e;
+	unsigned int i;
+	int rem, err;
+
+	spec->n = 0;
+	if (!attrs[PRR_A_PIECES]) {
+		if (!prr_nl_require(info, PRR_A_PORT_VALUE,
+				    "missing port value") ||
+		    !prr_nl_require(info, PRR_A_PORT_MASK,
+				    "missing port mask"))
+			return -EINVAL;
+		e = &spec->ent[0];
+		e->value = nla_get_u16(attrs[PRR_A_PORT_VALUE]);
+		e->mask = nla_get_u16(attrs[PRR_A_PORT_MASK]);
+		if (!prr_portset_valid(e->value, e->mask)) {
+			NL_SET_ERR_MSG_ATTR(info->extack,
+					    attrs[PRR_A_PORT_VALUE],
+					    "port value has bits outside the port mask");
+			return -EINVAL;
+		}
+		spec->attr[0] = NULL;
+		spec->n = 1;
+		return 0;
+	}
+	if (attrs[PRR_A_PORT_VALUE] || attrs[PRR_A_PORT_MASK]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PRR_A_PIECES],
+				    "pieces exclude port value and port mask");
+		return -EINVAL;
+	}
+	nla_for_each_nested(pos, attrs[PRR_A_PIECES], rem) {
+		if (spec->n == PRR_PIECES_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, pos,
+					    "too many port set pieces");
+			return -EINVAL;
+		}
+		e = &spec->ent[spec->n];
+		err = prr_nl_parse_piece(pos, e, info->extack);
+		if (err)
+			return err;
+		for (i = 0; i < spec->n; i++) {
+			if (prr_pieces_meet(&spec->ent[i], e)) {
+				NL_SET_ERR_MSG_ATTR(info->extack, pos,
+						    "pieces of a port set must be disjoint");
+				return -EINVAL;
+			}
+		}
+		spec->attr[spec->n++] = pos;
+	}
+	if (!spec->n) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PRR_A_PIECES],
+				    "port set has no pieces");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* PRR_A_NAME, if given: printable ASCII without blanks, not empty. */
+static int prr_nl_parse_name(struct genl_info *info, const char **name)
+{
+	struct nlattr *attr = info->attrs[PRR_A_NAME];
+	const char *p;
+
+	*name = NULL;
+	if (!attr)
+		return 0;
+	p = nla_data(attr);
+	if (!*p) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "name must not be empty");
+		return -EINVAL;
+	}
+	for (; *p; p++) {
+		if (*p < '!' || *p > '~') {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "name must be printable ASCII without blanks");
+			return -EINVAL;
+		}
+	}
+	*name = nla_data(attr);
+	return 0;
+}
+
+/* PRR_A_ADDR and the port set of new and del. */
+static int prr_nl_parse_spec(struct genl_info *info,
+			     struct prr_rule_spec *spec)
+{
+	unsigned int i;
+	__be32 addr;
+	int err;
+
+	if (!prr_nl_require(info, PRR_A_ADDR, "missing shared address"))
+		return -EINVAL;
+	err = prr_nl_parse_set(info, spec);
+	if (err)
+		return err;
+	err = prr_nl_parse_addr(info->attrs[PRR_A_ADDR], &addr, info->extack);
+	for (i = 0; i < spec->n; i++)
+		spec->ent[i].addr = addr;
+	return err;
+}
+
 static int prr_nl_new_entry(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
@@ -101,7 +266,9 @@ static int prr_nl_new_entry(struct sk_buff *skb, struct genl_info *info)
 	struct prr_rule_spec spec = {};
 	int err;
 
-	err = prr_nl_parse_key(info, &spec.ent);
+	err = prr_nl_parse_spec(info, &spec);
+	if (!err)
+		err = prr_nl_parse_name(info, &spec.name);
 	if (err)
 		return err;
 	spec.staged = nla_get_flag(attrs[PRR_A_STAGED]);
@@ -131,18 +298,54 @@ static int prr_nl_new_entry(struct sk_buff *skb, struct genl_info *info)
 	return prr_net_add_rule(prr_net(net), &spec, info->extack);
 }
 
+/* Every entry of PRR_A_NAME (of PRR_A_ADDR, if given). */
+static int prr_nl_del_name(struct genl_info *info, struct prr_net *pn)
+{
+	struct nlattr **attrs = info->attrs;
+	const char *name;
+	__be32 addr;
+	int err;
+
+	if (attrs[PRR_A_PORT_VALUE] || attrs[PRR_A_PORT_MASK] ||
+	    attrs[PRR_A_PIECES]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PRR_A_NAME],
+				    "a name excludes a port set");
+		return -EINVAL;
+	}
+	err = prr_nl_parse_name(info, &name);
+	if (!err && attrs[PRR_A_ADDR])
+		err = prr_nl_parse_addr(attrs[PRR_A_ADDR], &addr,
+					info->extack);
+	if (err)
+		return err;
+	err = prr_net_del_name(pn, name, attrs[PRR_A_ADDR] ? &addr : NULL);
+	if (err == -ENOENT)
+		NL_SET_ERR_MSG_ATTR(info->extack, attrs[PRR_A_NAME],
+				    "no entry has that name");
+	return err;
+}
+
 static int prr_nl_del_entry(struct sk_buff *skb, struct genl_info *info)
 {
 	struct prr_net *pn = prr_net(genl_info_net(info));
-	struct prr_entry key;
+	struct prr_rule_spec *spec;
+	unsigned int missing = 0;
 	int err;
 
-	err = prr_nl_parse_key(info, &key);
-	if (err)
-		return err;
-	err = prr_net_del_rule(pn, &key);
-	if (err)
+	if (info->attrs[PRR_A_NAME])
+		return prr_nl_del_name(info, pn);
+	spec = kzalloc(sizeof(*spec), GFP_KERNEL);
+	if (!spec)
+		return -ENOMEM;
+	err = prr_nl_parse_spec(info, spec);
+	if (!err)
+		err = prr_net_del_rules(pn, spec->ent, spec->n, &missing);
+	if (err == -ENOENT) {
 		NL_SET_ERR_MSG(info->extack, "no such entry");
+		if (spec->attr[missing])
+			NL_SET_BAD_ATTR(info->extack, spec->attr[missing]);
+	}
+	kfree(spec);
 	return err;
 }
 
@@ -161,6 +364,9 @@ static int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
 	if (r->nh && nla_put_in_addr(skb, PRR_A_VIA, r->nh->gw))
 		return -EMSGSIZE;
 	if (r->nh && r->nh->oif && nla_put_u32(skb, PRR_A_OIF, r->nh->oif))
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, PRR_A_CPE_ID, r->cpe_id) ||
+	    (r->name && nla_put_string(skb, PRR_A_NAME, r->name)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -471,8 +677,8 @@ static const struct genl_ops prr_genl_ops[] = {
 	}, {
 		.cmd = PRR_CMD_DEL_ENTRY,
 		.doit = prr_nl_del_entry,
-		.policy = prr_key_policy,
-		.maxattr = ARRAY_SIZE(prr_key_policy) - 1,
+		.policy = prr_del_policy,
+		.maxattr = ARRAY_SIZE(prr_del_policy) - 1,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = PRR_CMD_GET_ENTRY,

@@ -76,25 +76,6 @@ void prr_net_read_stats(struct prr_net *pn, u64 *cnt)
 	}
 }
 
-static void prr_rule_free_rcu(struct rcu_head *head)
-{
-	struct prr_rule *r = container_of(head, struct prr_rule, rcu);
-
-	free_percpu(r->counters);
-	kfree(r);
-}
-
-/* For an unlinked rule: readers may still hold it, so free it later. */
-static void prr_rule_release(struct prr_entry *e, void *arg)
-{
-	struct prr_rule *r = prr_rule_of(e);
-	struct prr_net *pn = arg;
-
-	if (r->nh)
-		prr_nexthop_put(pn, r->nh);
-	call_rcu(&r->rcu, prr_rule_free_rcu);
-}
-
 /*
  * Non-first fragments carry no port: have the kernel reassemble datagrams
  * before the hook (RFC 6346 §5.3.3, RFC 7597 §8.3.2), in this namespace,
@@ -162,45 +143,65 @@ static struct prr_table *prr_target_table(struct prr_net *pn,
 	return st ? &st->head.table : NULL;
 }
 
-int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
-		     struct netlink_ext_ack *extack)
+static void prr_rule_free(struct prr_rule *r)
 {
-	const struct prr_entry *conflict = NULL;
-	struct prr_table *t;
+	free_percpu(r->counters);
+	kfree(r->name);
+	kfree(r);
+}
+
+static void prr_rule_free_rcu(struct rcu_head *head)
+{
+	prr_rule_free(container_of(head, struct prr_rule, rcu));
+}
+
+/* For an unlinked rule: readers may still hold it, so free it later. */
+static void prr_rule_release(struct prr_entry *e, void *arg)
+{
+	struct prr_rule *r = prr_rule_of(e);
+	struct prr_net *pn = arg;
+
+	if (r->nh)
+		prr_nexthop_put(pn, r->nh);
+	call_rcu(&r->rcu, prr_rule_free_rcu);
+}
+
+/* A rule for piece @i of @spec, not linked anywhere yet; NULL: no memory. */
+static struct prr_rule *prr_rule_alloc(const struct prr_rule_spec *spec,
+				       unsigned int i)
+{
 	struct prr_rule *r;
-	int err;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
-		return -ENOMEM;
+		return NULL;
 	r->counters = netdev_alloc_pcpu_stats(struct prr_counters);
-	if (!r->counters) {
-		kfree(r);
-		return -ENOMEM;
+	if (spec->name)
+		r->name = kstrdup(spec->name, GFP_KERNEL);
+	if (!r->counters || (spec->name && !r->name)) {
+		prr_rule_free(r);
+		return NULL;
 	}
-	r->ent = spec->ent;
+	r->ent = spec->ent[i];
 	r->action = spec->action;
+	return r;
+}
 
-	mutex_lock(&pn->lock);
-	t = prr_target_table(pn, spec, extack);
-	if (!t) {
-		err = -ENOENT;
-		goto unlock;
-	}
-	/* A staging table needs the hook only once it is committed. */
-	err = spec->staged ? 0 : prr_net_attach_hook(pn);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "cannot register the netfilter hook");
-		goto unlock;
-	}
-	if (spec->action == PRR_ACTION_VIA) {
-		r->nh = prr_nexthop_get(pn, spec->via, spec->oif);
-		if (!r->nh) {
-			err = -ENOMEM;
-			goto unlock;
-		}
-	}
-	err = prr_table_insert(t, &r->ent, &conflict);
+/* The table takes every piece of @spec?  Reports the first it refuses. */
+static int prr_spec_check(const struct prr_table *t,
+			  const struct prr_rule_spec *spec,
+			  struct netlink_ext_ack *extack)
+{
+	const struct prr_entry *conflict = NULL;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < spec->n && !err; i++)
+		err = prr_table_check(t, &spec->ent[i], &conflict);
+	if (!err)
+		return 0;
+	if (spec->attr[i - 1])
+		NL_SET_BAD_ATTR(extack, spec->attr[i - 1]);
 	if (err == -EEXIST) {
 		NL_SET_ERR_MSG(extack, "entry already exists");
 	} else if (err == -EBUSY) {
@@ -209,34 +210,177 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 		prr_set_conflict(extack, conflict);
 		err = -EEXIST;
 	}
+	return err;
+}
+
+/* Unlinks the first @n rules of @r from @t again (an insert failed). */
+static void prr_rules_unlink(struct prr_net *pn, struct prr_table *t,
+			     struct prr_rule **r, unsigned int n)
+{
+	while (n--) {
+		prr_table_remove(t, r[n]->ent.addr, r[n]->ent.value,
+				 r[n]->ent.mask);
+		prr_rule_release(&r[n]->ent, pn);
+		r[n] = NULL;
+	}
+}
+
+/*
+ * Adds one rule per piece of @spec, all or none: every piece is checked
+ * before the first is linked, so only a failed allocation inside the table
+ * can stop the inserts half-way; the pieces linked by then are unlinked
+ * again (packets may have met them meanwhile).
+ */
+int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
+		     struct netlink_ext_ack *extack)
+{
+	const struct prr_entry *conflict;
+	struct prr_rule *r[PRR_PIECES_MAX] = {};
+	struct prr_table *t;
+	unsigned int i, n = spec->n;
+	int err = -ENOMEM;
+
+	if (WARN_ON_ONCE(!n || n > PRR_PIECES_MAX))
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		r[i] = prr_rule_alloc(spec, i);
+		if (!r[i])
+			goto free;
+	}
+
+	mutex_lock(&pn->lock);
+	t = prr_target_table(pn, spec, extack);
+	if (!t) {
+		err = -ENOENT;
+		goto unlock;
+	}
+	err = prr_spec_check(t, spec, extack);
 	if (err)
 		goto unlock;
+	/* A staging table needs the hook only once it is committed. */
+	err = spec->staged ? 0 : prr_net_attach_hook(pn);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot register the netfilter hook");
+		goto unlock;
+	}
+	if (!++pn->cpe_id)
+		pn->cpe_id = 1;
+	for (i = 0; i < n; i++) {
+		r[i]->cpe_id = pn->cpe_id;
+		if (spec->action != PRR_ACTION_VIA)
+			continue;
+		r[i]->nh = prr_nexthop_get(pn, spec->via, spec->oif);
+		if (!r[i]->nh) {
+			err = -ENOMEM;
+			goto unlock;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		err = prr_table_insert(t, &r[i]->ent, &conflict);
+		if (err) {
+			/* Checked above: only -ENOMEM is left. */
+			prr_rules_unlink(pn, t, r, i);
+			goto unlock;
+		}
+	}
 	if (!spec->staged)
 		pn->gen++;
 	mutex_unlock(&pn->lock);
 	return 0;
 
 unlock:
-	if (r->nh)
-		prr_nexthop_put(pn, r->nh);
+	for (i = 0; i < n; i++)
+		if (r[i] && r[i]->nh)
+			prr_nexthop_put(pn, r[i]->nh);
 	mutex_unlock(&pn->lock);
-	free_percpu(r->counters);
-	kfree(r);
+free:
+	for (i = 0; i < n; i++)
+		if (r[i])
+			prr_rule_free(r[i]);
 	return err;
 }
 
-int prr_net_del_rule(struct prr_net *pn, const struct prr_entry *key)
+/*
+ * Removes the entries @keys of the live table, all or none: when one is
+ * absent, *@missing is its index and nothing changes (-ENOENT).
+ */
+int prr_net_del_rules(struct prr_net *pn, const struct prr_entry *keys,
+		      unsigned int n, unsigned int *missing)
 {
 	struct prr_entry *e;
+	unsigned int i;
+	int err = 0;
 
 	mutex_lock(&pn->lock);
-	e = prr_table_remove(&pn->table, key->addr, key->value, key->mask);
-	if (e) {
-		prr_rule_release(e, pn);
-		pn->gen++;
+	for (i = 0; i < n; i++) {
+		if (!prr_table_get(&pn->table, keys[i].addr, keys[i].value,
+				   keys[i].mask)) {
+			*missing = i;
+			err = -ENOENT;
+			goto unlock;
+		}
 	}
+	for (i = 0; i < n; i++) {
+		e = prr_table_remove(&pn->table, keys[i].addr, keys[i].value,
+				     keys[i].mask);
+		if (e)
+			prr_rule_release(e, pn);
+	}
+	pn->gen++;
+unlock:
 	mutex_unlock(&pn->lock);
-	return e ? 0 : -ENOENT;
+	return err;
+}
+
+static bool prr_rule_named(const struct prr_entry *e, const char *name,
+			   const __be32 *addr)
+{
+	const struct prr_rule *r = prr_rule_of(e);
+
+	return r->name && !strcmp(r->name, name) && (!addr || e->addr == *addr);
+}
+
+/*
+ * Removes every entry named @name (of the shared address @addr, if given)
+ * from the live table: -ENOENT when there is none, -ENOMEM (nothing
+ * removed) when the list of them cannot be made.
+ */
+int prr_net_del_name(struct prr_net *pn, const char *name,
+		     const __be32 *addr)
+{
+	struct prr_cursor c = {};
+	const struct prr_entry *e;
+	struct prr_entry *keys, *x;
+	unsigned int n = 0, i = 0;
+	int err = -ENOENT;
+
+	mutex_lock(&pn->lock);
+	while ((e = prr_table_next(&pn->table, &c)))
+		n += prr_rule_named(e, name, addr);
+	if (!n)
+		goto unlock;
+	/* The walk's positions do not survive removals: keys first. */
+	keys = kvmalloc_array(n, sizeof(*keys), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!keys)
+		goto unlock;
+	memset(&c, 0, sizeof(c));
+	while (i < n && (e = prr_table_next(&pn->table, &c)))
+		if (prr_rule_named(e, name, addr))
+			keys[i++] = *e;
+	for (i = 0; i < n; i++) {
+		x = prr_table_remove(&pn->table, keys[i].addr, keys[i].value,
+				     keys[i].mask);
+		if (x)
+			prr_rule_release(x, pn);
+		cond_resched();
+	}
+	kvfree(keys);
+	pn->gen++;
+	err = 0;
+unlock:
+	mutex_unlock(&pn->lock);
+	return err;
 }
 
 /* Removes every rule of the namespace, or of the shared address @addr. */

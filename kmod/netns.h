@@ -36,18 +36,28 @@ struct prr_stats {
 struct prr_rule {
 	struct prr_entry ent;
 	u8 action;			/* enum prr_action */
+	u32 cpe_id;			/* PRR_A_CPE_ID; control plane only */
 	struct prr_nexthop *nh;		/* PRR_ACTION_VIA only */
 	struct prr_counters __percpu *counters;
 	struct rcu_head rcu;
+	char *name;			/* PRR_A_NAME or NULL; control plane */
 };
 
+/*
+ * What PRR_CMD_NEW_ENTRY adds: one entry per piece, all with the same
+ * action, next hop and name, all or none.  @attr[i] is the piece's nest
+ * (NULL for PRR_A_PORT_VALUE/PRR_A_PORT_MASK), for the extack.
+ */
 struct prr_rule_spec {
-	struct prr_entry ent;
+	struct prr_entry ent[PRR_PIECES_MAX];
+	const struct nlattr *attr[PRR_PIECES_MAX];
+	unsigned int n;
 	u8 action;
 	__be32 via;
 	int oif;			/* 0: whichever device reaches via */
 	bool staged;			/* into the staging table of portid */
 	u32 portid;
+	const char *name;		/* NULL: none */
 };
 
 struct prr_config {
@@ -102,6 +112,7 @@ struct prr_net {
 	bool source_check;
 	u8 unowned;			/* enum prr_unowned */
 	u32 gen;			/* bumped by every change; for dumps */
+	u32 cpe_id;			/* the last PRR_A_CPE_ID given */
 	struct net *net;
 };
 
@@ -156,7 +167,10 @@ void prr_net_read_stats(struct prr_net *pn, u64 *cnt);
 
 int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 		     struct netlink_ext_ack *extack);
-int prr_net_del_rule(struct prr_net *pn, const struct prr_entry *key);
+int prr_net_del_rules(struct prr_net *pn, const struct prr_entry *keys,
+		      unsigned int n, unsigned int *missing);
+int prr_net_del_name(struct prr_net *pn, const char *name,
+		     const __be32 *addr);
 void prr_net_flush(struct prr_net *pn, const __be32 *addr);
 
 void prr_net_set_config(struct prr_net *pn, const struct prr_config *c);

@@ -932,6 +932,20 @@ static int prr_addr_check(const struct prr_table *t, const struct prr_addr *a,
 	return 0;
 }
 
+/*
+ * Would prr_table_insert() accept @e?  0, -EEXIST or -EBUSY (with
+ * *@conflict) as it would answer, except that it never runs out of memory.
+ */
+int prr_table_check(const struct prr_table *t, const struct prr_entry *e,
+		    const struct prr_entry **conflict)
+{
+	const struct prr_addr *a;
+	u32 slot;
+
+	a = prr_index_find_w(t, e->addr, &slot);
+	return a ? prr_addr_check(t, a, e, conflict) : 0;
+}
+
 /* Makes the direct slots answer @e, just linked into its group, where due. */
 static void prr_direct_link(const struct prr_table *t, struct prr_addr *a,
 			    struct prr_entry *e)

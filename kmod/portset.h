@@ -80,6 +80,8 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 			    unsigned int n);
 
 /* Writers. */
+int prr_table_check(const struct prr_table *t, const struct prr_entry *e,
+		    const struct prr_entry **conflict);
 int prr_table_insert(struct prr_table *t, struct prr_entry *e,
 		     const struct prr_entry **conflict);
 struct prr_entry *prr_table_remove(struct prr_table *t, __be32 addr,

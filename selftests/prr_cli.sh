@@ -54,11 +54,11 @@ test_formats()
 	done
 
 	ktap_expect "-j show: an array of 4 objects with exactly the documented keys" \
-		'4 [["action","addr","bytes","dev","packets","port_mask","port_value","via"]]' \
+		'4 [["action","addr","bytes","dev","name","packets","port_mask","port_value","set","via"]]' \
 		"$(prr_ctl -j show | jq -c 'length, ([.[] | keys] | unique)' |
 			paste -s -d' ')"
 	ktap_expect "-j show: the via entry with dev, as documented" \
-		"{\"action\":\"via\",\"addr\":\"192.0.2.1\",\"bytes\":0,\"dev\":\"$CPE1_DEV\",\"packets\":0,\"port_mask\":5120,\"port_value\":1024,\"via\":\"$CPE1_ADDR\"}" \
+		"{\"action\":\"via\",\"addr\":\"192.0.2.1\",\"bytes\":0,\"dev\":\"$CPE1_DEV\",\"name\":null,\"packets\":0,\"port_mask\":5120,\"port_value\":1024,\"set\":{\"form\":\"piece\",\"pieces\":1,\"text\":\"port-value 0x0400 port-mask 0x1400\"},\"via\":\"$CPE1_ADDR\"}" \
 		"$(prr_ctl -j show | jq -S -c '.[] | select(.port_value == 1024)')"
 	ktap_expect "-j show: local and drop entries have null via and dev" \
 		'drop null null local null null' \

@@ -52,6 +52,8 @@ struct entry_seen {
 	__u64 bytes;
 	__u8 source_check;
 	__u8 unowned;
+	__u32 cpe_id;
+	char name[PRR_NAME_MAX];
 };
 
 /* What the kernel answered to one request. */
@@ -217,6 +219,15 @@ static int entry_attr_cb(const struct nlattr *attr, void *data)
 	case PRR_A_UNOWNED:
 		if (attr_ok(attr, MNL_TYPE_U8, ans))
 			e->unowned = mnl_attr_get_u8(attr);
+		break;
+	case PRR_A_CPE_ID:
+		if (attr_ok(attr, MNL_TYPE_U32, ans))
+			e->cpe_id = mnl_attr_get_u32(attr);
+		break;
+	case PRR_A_NAME:
+		if (attr_ok(attr, MNL_TYPE_NUL_STRING, ans))
+			snprintf(e->name, sizeof(e->name), "%s",
+				 mnl_attr_get_str(attr));
 		break;
 	}
 	if (type <= PRR_A_MAX)
@@ -867,6 +878,220 @@ TEST_F(prr, flush_one_address)
 }
 
 /* The namespace's settings as PRR_CMD_GET_CONFIG reports them. */
+/* ------------------------------------------ pieces, names, CPE ids */
+
+/* A request with @n pieces of @p; *@nest[i] is where piece i starts. */
+static struct nlmsghdr *pieces_request(struct prr_sock *sk, __u8 cmd,
+				       const __u16 (*p)[2], unsigned int n,
+				       const struct nlattr **nest)
+{
+	struct nlmsghdr *nlh = request(sk, cmd, NLM_F_ACK);
+	struct nlattr *all, *one;
+	unsigned int i;
+
+	mnl_attr_put_u32(nlh, PRR_A_ADDR, ip(SHARED));
+	all = mnl_attr_nest_start(nlh, PRR_A_PIECES);
+	for (i = 0; i < n; i++) {
+		one = mnl_attr_nest_start(nlh, i + 1);
+		if (nest)
+			nest[i] = one;
+		mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, p[i][0]);
+		mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, p[i][1]);
+		mnl_attr_nest_end(nlh, one);
+	}
+	mnl_attr_nest_end(nlh, all);
+	if (cmd == PRR_CMD_NEW_ENTRY)
+		mnl_attr_put_u8(nlh, PRR_A_ACTION, PRR_ACTION_LOCAL);
+	return nlh;
+}
+
+/* The first three pieces of psid 0x34 psid-len 8 psid-offset 6. */
+static const __u16 psid34[3][2] = {
+	{ 0x04d0, 0xfffc }, { 0x08d0, 0xfbfc }, { 0x10d0, 0xf3fc },
+};
+
+TEST_F(prr, pieces_all_or_nothing)
+{
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *nest[3];
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	/* Partially overlaps the third piece only. */
+	add_entry(_metadata, sk, SHARED, 0x1000, 0x1001, PRR_ACTION_DROP);
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 3, nest);
+	expect_refused(_metadata, sk, nlh, EEXIST,
+		       "port set partially overlaps an existing entry", &ans);
+	EXPECT_EQ((int)sizeof(struct prr_conflict), ans.cookie_len);
+	EXPECT_EQ(0x1000, ans.cookie.port_value);
+	EXPECT_EQ(0x1001, ans.cookie.port_mask);
+	EXPECT_TRUE(ans.has_offs);
+	EXPECT_EQ((__u32)((const char *)nest[2] - (const char *)nlh), ans.offs);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	/* The first two alone are fine, and then the third exists. */
+	expect_ok(_metadata, sk,
+		  pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 2, NULL));
+	EXPECT_EQ(3, count_entries(_metadata, sk));
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 2, nest);
+	expect_refused(_metadata, sk, nlh, EEXIST, "entry already exists",
+		       &ans);
+	EXPECT_EQ((__u32)((const char *)nest[0] - (const char *)nlh), ans.offs);
+	EXPECT_EQ(3, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, pieces_name_and_cpe_id)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+	struct answer ans;
+	__u32 id;
+
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 3, NULL);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice!~");
+	expect_ok(_metadata, sk, nlh);
+	add_entry(_metadata, sk, SHARED, 0x8000, 0x8000, PRR_ACTION_DROP);
+	ASSERT_EQ(4, count_entries(_metadata, sk));
+	/* GET of each piece: the name and one id for the three. */
+	nlh = entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY, SHARED,
+			    0x04d0, 0xfffc, 0);
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	EXPECT_STREQ("alice!~", ans.last.name);
+	EXPECT_TRUE(ans.last.has[PRR_A_CPE_ID]);
+	id = ans.last.cpe_id;
+	EXPECT_NE(0u, id);
+	nlh = entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY, SHARED,
+			    0x10d0, 0xf3fc, 0);
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	EXPECT_STREQ("alice!~", ans.last.name);
+	EXPECT_EQ(id, ans.last.cpe_id);
+	nlh = entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY, SHARED,
+			    0x8000, 0x8000, 0);
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	EXPECT_FALSE(ans.last.has[PRR_A_NAME]);
+	EXPECT_NE(id, ans.last.cpe_id);
+	EXPECT_NE(0u, ans.last.cpe_id);
+}
+
+TEST_F(prr, pieces_refused)
+{
+	static const __u16 meet[2][2] = { { 0x0400, 0xfc00 },
+					  { 0x0500, 0xff00 } };
+	static const __u16 bad[2][2] = { { 0x0400, 0xfc00 },
+					 { 0x0501, 0xff00 } };
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *nest[PRR_PIECES_MAX + 1];
+	__u16 many[PRR_PIECES_MAX + 1][2];
+	struct nlmsghdr *nlh;
+	struct answer ans;
+	unsigned int i;
+
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, meet, 2, nest);
+	expect_refused(_metadata, sk, nlh, EINVAL,
+		       "pieces of a port set must be disjoint", &ans);
+	EXPECT_EQ((__u32)((const char *)nest[1] - (const char *)nlh), ans.offs);
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, bad, 2, nest);
+	expect_refused(_metadata, sk, nlh, EINVAL,
+		       "port value has bits outside the port mask", &ans);
+	EXPECT_EQ((__u32)((const char *)nest[1] - (const char *)nlh), ans.offs);
+	for (i = 0; i <= PRR_PIECES_MAX; i++) {
+		many[i][0] = i;
+		many[i][1] = 0xffff;
+	}
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, many, PRR_PIECES_MAX + 1,
+			     nest);
+	expect_refused(_metadata, sk, nlh, EINVAL, "too many port set pieces",
+		       &ans);
+	EXPECT_EQ((__u32)((const char *)nest[PRR_PIECES_MAX] -
+			  (const char *)nlh), ans.offs);
+	expect_refused(_metadata, sk,
+		       pieces_request(sk, PRR_CMD_NEW_ENTRY, many, 0, NULL),
+		       EINVAL, "port set has no pieces", NULL);
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, many, 1, NULL);
+	mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, 0);
+	expect_refused(_metadata, sk, nlh, EINVAL,
+		       "pieces exclude port value and port mask", NULL);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+	/* PRR_PIECES_MAX pieces are fine. */
+	expect_ok(_metadata, sk,
+		  pieces_request(sk, PRR_CMD_NEW_ENTRY, many, PRR_PIECES_MAX,
+				 NULL));
+	EXPECT_EQ(PRR_PIECES_MAX, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, name_refused)
+{
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *bad;
+	struct nlmsghdr *nlh;
+
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED, 0, 0,
+			    PRR_ACTION_DROP);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "a b");
+	expect_refused(_metadata, sk, nlh, EINVAL,
+		       "name must be printable ASCII without blanks", NULL);
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED, 0, 0,
+			    PRR_ACTION_DROP);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "");
+	expect_refused(_metadata, sk, nlh, EINVAL, "name must not be empty",
+		       NULL);
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED, 0, 0,
+			    PRR_ACTION_DROP);
+	bad = next_attr(nlh);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "abcdefghijabcdefghijabcdefghijab");
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	EXPECT_EQ(0, count_entries(_metadata, sk));
+}
+
+TEST_F(prr, del_by_name_and_pieces)
+{
+	static const __u16 absent[2][2] = { { 0x04d0, 0xfffc },
+					    { 0x20d0, 0xe3fc } };
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *nest[2];
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 3, NULL);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, OTHER_SHARED,
+			    0x8000, 0x8000, PRR_ACTION_DROP);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, SHARED,
+			    0x8000, 0x8000, PRR_ACTION_DROP);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "bob");
+	expect_ok(_metadata, sk, nlh);
+	ASSERT_EQ(5, count_entries(_metadata, sk));
+
+	/* Pieces: all or none. */
+	nlh = pieces_request(sk, PRR_CMD_DEL_ENTRY, absent, 2, nest);
+	expect_refused(_metadata, sk, nlh, ENOENT, "no such entry", &ans);
+	EXPECT_EQ((__u32)((const char *)nest[1] - (const char *)nlh), ans.offs);
+	EXPECT_EQ(5, count_entries(_metadata, sk));
+	/* A name with a set: refused. */
+	nlh = entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED,
+			    0x8000, 0x8000, 0);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "bob");
+	expect_refused(_metadata, sk, nlh, EINVAL,
+		       "a name excludes a port set", NULL);
+	/* alice of one address, then of every address. */
+	nlh = entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_ADDR, OTHER_SHARED,
+			    0, 0, 0);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	EXPECT_EQ(4, count_entries(_metadata, sk));
+	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_refused(_metadata, sk, nlh, ENOENT, "no entry has that name",
+		       NULL);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+}
+
 static void get_config(struct __test_metadata *_metadata,
 		       struct prr_sock *sk, struct entry_seen *seen)
 {

@@ -22,6 +22,8 @@
  * staging table) is decoded from the bytes sent (as the kernel parses them)
  * and applied to a model; every PRR_NLFUZZ_CHECK messages and at the end a dump of the table
  * must equal the model, entry by entry (address, port set, action, next hop).
+ * Valid requests include sets of several pieces (PRR_A_PIECES, added or
+ * deleted all or nothing) and names (PRR_A_NAME; DEL_ENTRY by name).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,6 +67,7 @@ struct model_entry {
 	__u16 mask;
 	__u8 action;
 	__u32 via;		/* network order, 0 unless action via */
+	char name[PRR_NAME_MAX];	/* "" when none */
 };
 
 struct model {
@@ -261,6 +264,40 @@ static __u16 base_flags(struct rng *r)
 	return f;
 }
 
+/* Closes a nest opened by put_attr(nlh, type | NLA_F_NESTED, NULL, 0). */
+static void nest_end(struct nlmsghdr *nlh, struct nlattr *nest)
+{
+	if (nest)
+		nest->nla_len = (__u16)((char *)nlh + nlh->nlmsg_len -
+					(char *)nest);
+}
+
+/* 1 to 3 pieces, which may well overlap (the kernel then refuses all). */
+static void put_pieces(struct rng *r, struct nlmsghdr *nlh)
+{
+	unsigned int i, n = 1 + below(r, 3);
+	struct nlattr *outer, *inner;
+	__u16 value, mask;
+
+	outer = put_attr(nlh, PRR_A_PIECES | NLA_F_NESTED, NULL, 0);
+	for (i = 0; i < n; i++) {
+		pick_set(r, &value, &mask);
+		inner = put_attr(nlh, (__u16)(i + 1) | NLA_F_NESTED, NULL, 0);
+		put_u16(nlh, PRR_A_PORT_VALUE, value);
+		put_u16(nlh, PRR_A_PORT_MASK, mask);
+		nest_end(nlh, inner);
+	}
+	nest_end(nlh, outer);
+}
+
+static void put_name(struct rng *r, struct nlmsghdr *nlh)
+{
+	static const char * const pool[] = { "alice", "bob", "cpe-3" };
+	const char *name = pool[below(r, ARRAY_SIZE(pool))];
+
+	put_attr(nlh, PRR_A_NAME, name, (__u16)(strlen(name) + 1));
+}
+
 /* A request that could well be accepted. */
 static void gen_valid(struct fuzz *self)
 {
@@ -290,12 +327,24 @@ static void gen_valid(struct fuzz *self)
 	case PRR_CMD_NEW_ENTRY:
 	case PRR_CMD_DEL_ENTRY:
 	case PRR_CMD_GET_ENTRY:
-		pick_set(r, &value, &mask);
+		if (cmd == PRR_CMD_DEL_ENTRY && chance(r, 6)) {
+			put_name(r, nlh);
+			if (chance(r, 2))
+				put_u32(nlh, PRR_A_ADDR, pick_addr(r));
+			break;
+		}
 		put_u32(nlh, PRR_A_ADDR, pick_addr(r));
-		put_u16(nlh, PRR_A_PORT_VALUE, value);
-		put_u16(nlh, PRR_A_PORT_MASK, mask);
+		if (cmd != PRR_CMD_GET_ENTRY && chance(r, 4)) {
+			put_pieces(r, nlh);
+		} else {
+			pick_set(r, &value, &mask);
+			put_u16(nlh, PRR_A_PORT_VALUE, value);
+			put_u16(nlh, PRR_A_PORT_MASK, mask);
+		}
 		if (cmd != PRR_CMD_NEW_ENTRY)
 			break;
+		if (chance(r, 3))
+			put_name(r, nlh);
 		action = (__u8)(1 + below(r, PRR_ACTION_MAX));
 		put_u8(nlh, PRR_A_ACTION, action);
 		if (action == PRR_ACTION_VIA || chance(r, 20))
@@ -658,6 +707,64 @@ static void model_del(struct model *m, unsigned int i)
 	m->e[i] = m->e[--m->n];
 }
 
+struct piece {
+	__u16 value, mask;
+};
+
+/*
+ * The pieces of an accepted request: PRR_A_PIECES' nests, else its one
+ * PRR_A_PORT_VALUE / PRR_A_PORT_MASK.  Returns their number.
+ */
+static unsigned int request_pieces(struct nlattr *const *at, struct piece *p)
+{
+	const struct nlattr *nest = at[PRR_A_PIECES], *inner, *a;
+	unsigned int n = 0, off, ioff;
+	__u16 type;
+
+	if (!nest) {
+		p[0].value = attr_u16(at[PRR_A_PORT_VALUE]);
+		p[0].mask = attr_u16(at[PRR_A_PORT_MASK]);
+		return 1;
+	}
+	for (off = NLA_HDRLEN; off + NLA_HDRLEN <= nest->nla_len &&
+	     n < PRR_PIECES_MAX; off += NLA_ALIGN(inner->nla_len)) {
+		inner = (const struct nlattr *)((const char *)nest + off);
+		if (inner->nla_len < NLA_HDRLEN ||
+		    off + inner->nla_len > nest->nla_len)
+			break;
+		p[n].value = 0;
+		p[n].mask = 0;
+		for (ioff = NLA_HDRLEN; ioff + NLA_HDRLEN <= inner->nla_len;
+		     ioff += NLA_ALIGN(a->nla_len)) {
+			a = (const struct nlattr *)((const char *)inner + ioff);
+			if (a->nla_len < NLA_HDRLEN ||
+			    ioff + a->nla_len > inner->nla_len)
+				break;
+			type = a->nla_type & NLA_TYPE_MASK;
+			if (type == PRR_A_PORT_VALUE)
+				p[n].value = attr_u16(a);
+			else if (type == PRR_A_PORT_MASK)
+				p[n].mask = attr_u16(a);
+		}
+		n++;
+	}
+	return n;
+}
+
+/* The request's PRR_A_NAME into @name ("" when none). */
+static void request_name(struct nlattr *const *at, char *name)
+{
+	const struct nlattr *a = at[PRR_A_NAME];
+	size_t len = a ? a->nla_len - NLA_HDRLEN : 0;
+
+	/* Zero-filled: entries are compared with memcmp(). */
+	memset(name, 0, PRR_NAME_MAX);
+	if (len >= PRR_NAME_MAX)
+		len = PRR_NAME_MAX - 1;
+	if (len)
+		memcpy(name, (const char *)a + NLA_HDRLEN, len);
+}
+
 /*
  * Applies an accepted request to the model; false when the model cannot
  * explain the acceptance (a NEW_ENTRY of a present key, a DEL_ENTRY of an
@@ -668,10 +775,10 @@ static bool model_apply(struct fuzz *self, const struct request *req)
 	struct nlattr *const *at = req->attr;
 	struct model *m = &self->model;
 	__u32 addr = attr_u32(at[PRR_A_ADDR]);
-	__u16 value = attr_u16(at[PRR_A_PORT_VALUE]);
-	__u16 mask = attr_u16(at[PRR_A_PORT_MASK]);
+	struct piece p[PRR_PIECES_MAX];
+	char name[PRR_NAME_MAX];
 	struct model_entry *e;
-	unsigned int i;
+	unsigned int i, n, gone;
 	int k;
 
 	switch (req->cmd) {
@@ -698,22 +805,45 @@ static bool model_apply(struct fuzz *self, const struct request *req)
 				return false;
 			m = &self->staged;
 		}
-		if (model_find(m, addr, value, mask) >= 0 ||
-		    m->n == MAX_ENTRIES)
+		n = request_pieces(at, p);
+		if (m->n + n > MAX_ENTRIES)
 			return false;
-		e = &m->e[m->n++];
-		e->addr = addr;
-		e->value = value;
-		e->mask = mask;
-		e->action = attr_u8(at[PRR_A_ACTION]);
-		e->via = e->action == PRR_ACTION_VIA ?
-			 attr_u32(at[PRR_A_VIA]) : 0;
+		for (i = 0; i < n; i++)
+			if (model_find(m, addr, p[i].value, p[i].mask) >= 0)
+				return false;
+		request_name(at, name);
+		for (i = 0; i < n; i++) {
+			e = &m->e[m->n++];
+			e->addr = addr;
+			e->value = p[i].value;
+			e->mask = p[i].mask;
+			e->action = attr_u8(at[PRR_A_ACTION]);
+			e->via = e->action == PRR_ACTION_VIA ?
+				 attr_u32(at[PRR_A_VIA]) : 0;
+			memcpy(e->name, name, sizeof(name));
+		}
 		return true;
 	case PRR_CMD_DEL_ENTRY:
-		k = model_find(m, addr, value, mask);
-		if (k < 0)
-			return false;
-		model_del(m, (unsigned int)k);
+		if (at[PRR_A_NAME]) {
+			request_name(at, name);
+			gone = 0;
+			for (i = m->n; i-- > 0;)
+				if (!strcmp(m->e[i].name, name) &&
+				    (!at[PRR_A_ADDR] || m->e[i].addr == addr)) {
+					model_del(m, i);
+					gone++;
+				}
+			return gone > 0;
+		}
+		n = request_pieces(at, p);
+		for (i = 0; i < n; i++)
+			if (model_find(m, addr, p[i].value, p[i].mask) < 0)
+				return false;
+		for (i = 0; i < n; i++) {
+			k = model_find(m, addr, p[i].value, p[i].mask);
+			if (k >= 0)	/* a piece given twice is gone already */
+				model_del(m, (unsigned int)k);
+		}
 		return true;
 	case PRR_CMD_FLUSH:
 		for (i = m->n; i-- > 0;)
@@ -751,6 +881,10 @@ static int dump_attr_cb(const struct nlattr *attr, void *data)
 		break;
 	case PRR_A_VIA:
 		e->via = mnl_attr_get_u32(attr);
+		break;
+	case PRR_A_NAME:
+		/* e is zero-filled; the NUL stays within the array. */
+		strncpy(e->name, mnl_attr_get_str(attr), sizeof(e->name) - 1);
 		break;
 	}
 	return MNL_CB_OK;
@@ -812,8 +946,8 @@ static void entry_str(const struct model_entry *e, char *buf, size_t len)
 
 	inet_ntop(AF_INET, &e->addr, a, sizeof(a));
 	inet_ntop(AF_INET, &e->via, v, sizeof(v));
-	snprintf(buf, len, "%s 0x%04x/0x%04x action %u via %s", a, e->value,
-		 e->mask, e->action, v);
+	snprintf(buf, len, "%s 0x%04x/0x%04x action %u via %s name \"%s\"", a,
+		 e->value, e->mask, e->action, v, e->name);
 }
 
 /* The table equals the model; the first differences are logged. */
@@ -823,7 +957,7 @@ static void check_table(struct __test_metadata *_metadata,
 	static struct dumped d;
 	static struct model want;
 	unsigned int i, shown = 0;
-	char s1[80], s2[80];
+	char s1[128], s2[128];
 
 	ASSERT_EQ(0, dump_table(self, &d)) {
 		TH_LOG("%s: dump failed: %s", when, strerror(errno));

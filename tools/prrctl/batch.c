@@ -36,7 +36,8 @@
 
 #define BATCH_BYTES		65536	/* requests per sendmsg() */
 #define BATCH_MAX_REQ		1024	/* bytes one request may take */
-#define BATCH_MAX_WORDS		64
+/* add-cpe ADDR, 32 port-value/port-mask pairs, via GW dev IF name N */
+#define BATCH_MAX_WORDS		256
 #define BATCH_WHERE_SIZE	64
 
 enum batch_mode {
@@ -135,8 +136,13 @@ static void batch_put_undo(struct batch *bt, const struct nlmsghdr *req,
 	mnl_attr_for_each(a, req, sizeof(*genl)) {
 		unsigned int type = mnl_attr_get_type(a);
 
-		/* DEL_ENTRY takes the key only; DEL_NAT ignores nothing. */
-		if (cmd == PRR_CMD_DEL_ENTRY && type > PRR_A_PORT_MASK)
+		/*
+		 * DEL_ENTRY takes the address and the pieces (never the name:
+		 * it would take other CPEs of that name along); DEL_NAT
+		 * ignores nothing.
+		 */
+		if (cmd == PRR_CMD_DEL_ENTRY && type > PRR_A_PORT_MASK &&
+		    type != PRR_A_PIECES)
 			continue;
 		mnl_attr_put(nlh, type, mnl_attr_get_payload_len(a),
 			     mnl_attr_get_payload(a));
@@ -174,6 +180,7 @@ static void batch_ack(struct prr_nl *nl, unsigned int idx, int error,
 	if (reported_stop)
 		return;		/* past the line that stopped the batch */
 	batch_where(bt, bt->reqs[idx].line);
+	prr_nl_note_piece(nl, req);
 	prr_nl_report(nl, -error);
 	batch_fail(bt);
 }

@@ -16,43 +16,23 @@
 #include "genl.h"
 #include "notation.h"
 
-/* What add-cpe and del-cpe say about an entry. */
+/* What add-cpe and del-cpe say about a CPE. */
 struct entry_args {
+	bool has_addr;
 	struct in_addr addr;
-	__u16 port_value;
-	__u16 port_mask;
-	bool has_value;
-	bool has_mask;
+	struct prr_piece pieces[PRR_NOTATION_MAX];
+	int npieces;			/* 0: del-cpe by name */
 	__u8 action;			/* PRR_ACTION_UNSPEC until given */
 	const char *action_word;
 	struct in_addr via;
 	__u32 oif;			/* 0: no dev */
+	const char *name;		/* NULL: none */
 };
 
-/* Decimal or 0x hex, 0..0xffff, nothing else (no sign, no blanks). */
-static bool parse_u16(const char *s, __u16 *out)
-{
-	unsigned int v;
-
-	if (!prr_parse_uint(s, 0xffff, &v))
-		return false;
-	*out = v;
-	return true;
-}
-
-static int parse_port_word(const char *word, const char *arg, __u16 *out,
-			   bool *seen)
-{
-	if (*seen)
-		return usage_error("\"%s\" given twice", word);
-	if (!arg)
-		return usage_error("\"%s\" needs a value", word);
-	if (!parse_u16(arg, out))
-		return usage_error("invalid %s \"%s\": expected 0-65535 or 0x0-0xffff",
-				   word, arg);
-	*seen = true;
-	return EXIT_OK;
-}
+/* A CPE's pieces go in one request: add-cpe takes what the kernel takes. */
+#if PRR_NOTATION_MAX > PRR_PIECES_MAX
+#error "a port set prrctl parses must fit one request"
+#endif
 
 static int set_action(struct entry_args *e, __u8 action, const char *word)
 {
@@ -63,6 +43,31 @@ static int set_action(struct entry_args *e, __u8 action, const char *word)
 				   e->action_word, word);
 	e->action = action;
 	e->action_word = word;
+	return EXIT_OK;
+}
+
+/*
+ * A name as add-cpe, del-cpe and show take it: what the kernel takes
+ * (PRR_A_NAME: 1 to PRR_NAME_MAX - 1 printable ASCII characters without
+ * blanks), not starting with "#", which would start a comment in a batch or
+ * restore file.
+ */
+static int parse_name(const char *arg, const char **name)
+{
+	const char *p;
+
+	if (*name)
+		return usage_error("\"name\" given twice");
+	if (!arg)
+		return usage_error("\"name\" needs a value");
+	for (p = arg; *p; p++)
+		if (*p < '!' || *p > '~')
+			break;
+	/* The message below says 31. */
+	if (!*arg || *p || *arg == '#' || p - arg >= PRR_NAME_MAX)
+		return usage_error("invalid name \"%s\": %s", arg,
+				   "1-31 printable ASCII characters, no blanks, not starting with #");
+	*name = arg;
 	return EXIT_OK;
 }
 
@@ -101,28 +106,22 @@ static int parse_action_word(struct entry_args *e, char **argv, int argc,
 	return EXIT_OK;
 }
 
-/* ADDR port-value V port-mask M, then for add-cpe the action words. */
-static int parse_entry_args(int argc, char **argv, bool add,
-			    struct entry_args *e)
+/* The words after ADDR: port set, name, and for add-cpe the action. */
+static int parse_entry_words(int argc, char **argv, bool add,
+			     struct entry_args *e, struct prr_notation *nt)
 {
 	int i, used, ret;
 
-	memset(e, 0, sizeof(*e));
-	if (argc < 1)
-		return usage_error("missing ADDR");
-	if (inet_pton(AF_INET, argv[0], &e->addr) != 1)
-		return usage_error("invalid address \"%s\"", argv[0]);
-
-	for (i = 1; i < argc; i += used) {
-		const char *arg = i + 1 < argc ? argv[i + 1] : NULL;
-
+	for (i = 0; i < argc; i += used) {
+		used = prr_notation_word(nt, argc - i, argv + i);
+		if (used < 0)
+			return usage_error("%s", nt->err);
+		if (used)
+			continue;
 		used = 2;
-		if (!strcmp(argv[i], "port-value"))
-			ret = parse_port_word(argv[i], arg, &e->port_value,
-					      &e->has_value);
-		else if (!strcmp(argv[i], "port-mask"))
-			ret = parse_port_word(argv[i], arg, &e->port_mask,
-					      &e->has_mask);
+		if (!strcmp(argv[i], "name"))
+			ret = parse_name(i + 1 < argc ? argv[i + 1] : NULL,
+					 &e->name);
 		else if (add)
 			ret = parse_action_word(e, argv + i, argc - i, &used);
 		else
@@ -131,11 +130,41 @@ static int parse_entry_args(int argc, char **argv, bool add,
 		if (ret)
 			return ret;
 	}
+	return EXIT_OK;
+}
 
-	if (!e->has_value)
-		return usage_error("missing \"port-value V\"");
-	if (!e->has_mask)
-		return usage_error("missing \"port-mask M\"");
+/*
+ * add-cpe: ADDR SET ACTION [name NAME].  del-cpe: ADDR SET, or
+ * [ADDR] name NAME.  SET is any form of notation.h.
+ */
+static int parse_entry_args(int argc, char **argv, bool add,
+			    struct entry_args *e)
+{
+	struct prr_notation nt;
+	int ret, skip = 0;
+
+	memset(e, 0, sizeof(*e));
+	prr_notation_init(&nt);
+	if (argc < 1)
+		return usage_error(add ? "missing ADDR" :
+				   "missing ADDR or \"name NAME\"");
+	if (add || strcmp(argv[0], "name")) {
+		if (inet_pton(AF_INET, argv[0], &e->addr) != 1)
+			return usage_error("invalid address \"%s\"", argv[0]);
+		e->has_addr = true;
+		skip = 1;
+	}
+	ret = parse_entry_words(argc - skip, argv + skip, add, e, &nt);
+	if (ret)
+		return ret;
+	if (!add && e->name) {
+		if (nt.seen)
+			return usage_error("\"name\" and a port set exclude each other");
+		return EXIT_OK;
+	}
+	e->npieces = prr_notation_finish(&nt, e->pieces, ARRAY_SIZE(e->pieces));
+	if (e->npieces < 0)
+		return usage_error("%s", nt.err);
 	if (!add)
 		return EXIT_OK;
 	if (e->action == PRR_ACTION_UNSPEC)
@@ -181,14 +210,42 @@ static int exchange_ack(struct prr_nl *nl, struct nlmsghdr *nlh)
 	return EXIT_OK;
 }
 
-/* The entry's key, then whatever else the command line gave. */
+/*
+ * The port set: one piece as PRR_A_PORT_VALUE/PRR_A_PORT_MASK (what every
+ * version of the module takes), several as PRR_A_PIECES.
+ */
+static void put_pieces(struct nlmsghdr *nlh, const struct prr_piece *p,
+		       int n)
+{
+	struct nlattr *all, *one;
+	int i;
+
+	if (n == 1) {
+		mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, p[0].value);
+		mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, p[0].mask);
+		return;
+	}
+	all = mnl_attr_nest_start(nlh, PRR_A_PIECES);
+	for (i = 0; i < n; i++) {
+		one = mnl_attr_nest_start(nlh, i + 1);
+		mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, p[i].value);
+		mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, p[i].mask);
+		mnl_attr_nest_end(nlh, one);
+	}
+	mnl_attr_nest_end(nlh, all);
+}
+
+/* The CPE's address and set (or name), then what else was given. */
 static void put_entry(struct nlmsghdr *nlh, const void *arg)
 {
 	const struct entry_args *e = arg;
 
-	mnl_attr_put_u32(nlh, PRR_A_ADDR, e->addr.s_addr);
-	mnl_attr_put_u16(nlh, PRR_A_PORT_VALUE, e->port_value);
-	mnl_attr_put_u16(nlh, PRR_A_PORT_MASK, e->port_mask);
+	if (e->has_addr)
+		mnl_attr_put_u32(nlh, PRR_A_ADDR, e->addr.s_addr);
+	if (e->npieces > 0)
+		put_pieces(nlh, e->pieces, e->npieces);
+	if (e->name)
+		mnl_attr_put_strz(nlh, PRR_A_NAME, e->name);
 	if (e->action != PRR_ACTION_UNSPEC)
 		mnl_attr_put_u8(nlh, PRR_A_ACTION, e->action);
 	if (e->action == PRR_ACTION_VIA)
@@ -262,6 +319,8 @@ static const enum mnl_attr_data_type entry_attr_types[PRR_A_MAX + 1] = {
 	[PRR_A_UNOWNED]		= MNL_TYPE_U8,
 	[PRR_A_NAT_PREFIX]	= MNL_TYPE_U32,
 	[PRR_A_NAT_PREFIX_LEN]	= MNL_TYPE_U8,
+	[PRR_A_NAME]		= MNL_TYPE_NUL_STRING,
+	[PRR_A_CPE_ID]		= MNL_TYPE_U32,
 };
 
 static int entry_attr_cb(const struct nlattr *attr, void *data)
@@ -330,6 +389,11 @@ static int entry_msg_cb(const struct nlmsghdr *nlh, void *data)
 		e->packets = mnl_attr_get_u64(tb[PRR_A_PACKETS]);
 	if (tb[PRR_A_BYTES])
 		e->bytes = mnl_attr_get_u64(tb[PRR_A_BYTES]);
+	if (tb[PRR_A_CPE_ID])
+		e->cpe_id = mnl_attr_get_u32(tb[PRR_A_CPE_ID]);
+	if (tb[PRR_A_NAME])
+		snprintf(e->name, sizeof(e->name), "%s",
+			 mnl_attr_get_str(tb[PRR_A_NAME]));
 	return MNL_CB_OK;
 }
 
@@ -455,14 +519,84 @@ static int show_nats(void)
 	return ret;
 }
 
+/* What "show" keeps: the CPEs of an address, of a name. */
+struct show_filter {
+	bool has_addr;
+	struct in_addr addr;
+	const char *name;
+};
+
+static int parse_show_filter(int argc, char **argv, struct show_filter *f)
+{
+	int i, ret;
+
+	memset(f, 0, sizeof(*f));
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "name")) {
+			ret = parse_name(i + 1 < argc ? argv[i + 1] : NULL,
+					 &f->name);
+			if (ret)
+				return ret;
+			i++;
+			continue;
+		}
+		if (f->has_addr ||
+		    inet_pton(AF_INET, argv[i], &f->addr) != 1)
+			return usage_error("unexpected argument \"%s\"",
+					   argv[i]);
+		f->has_addr = true;
+	}
+	return EXIT_OK;
+}
+
+/* Drops the entries @f does not want, keeping the order of the rest. */
+static void filter_entries(struct prr_entries *entries,
+			   const struct show_filter *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < entries->n; i++) {
+		const struct prr_entry *e = &entries->v[i];
+
+		if (f->has_addr && e->addr.s_addr != f->addr.s_addr)
+			continue;
+		if (f->name && strcmp(e->name, f->name))
+			continue;
+		entries->v[n++] = *e;
+	}
+	entries->n = n;
+}
+
+/* Dumps every entry, sorted and split into CPEs; reports a failure. */
+static int get_cpes(struct prr_nl *nl, struct prr_entries *entries,
+		    struct prr_groups *groups, const struct show_filter *f)
+{
+	int ret;
+
+	groups->v = NULL;
+	groups->n = 0;
+	ret = prr_nl_dump(nl, PRR_CMD_GET_ENTRY, entry_msg_cb, entries_reset,
+			  entries);
+	if (ret) {
+		prr_nl_report(nl, ret);
+		return EXIT_FAIL;
+	}
+	if (f)
+		filter_entries(entries, f);
+	return group_entries(entries, groups) ? EXIT_FAIL : EXIT_OK;
+}
+
 /*
- * "show config": the settings.  "show nat": the NAT rules.  "show": in text, the settings then the
- * entries; in JSON, the array of entries.
+ * "show config": the settings.  "show nat": the NAT rules.  "show [ADDR]
+ * [name NAME]": in text, the settings (without a filter) then one line per
+ * CPE; in JSON, the array of entries.
  */
 int cmd_show(int argc, char **argv)
 {
 	struct prr_entries entries = { 0 };
+	struct prr_groups groups = { 0 };
 	struct prr_config config;
+	struct show_filter f;
 	struct prr_nl nl;
 	int ret;
 
@@ -474,13 +608,13 @@ int cmd_show(int argc, char **argv)
 		ret = no_more_args(argc - 1, argv + 1);
 		return ret ? ret : show_nats();
 	}
-	ret = no_more_args(argc, argv);
+	ret = parse_show_filter(argc, argv, &f);
 	if (ret)
 		return ret;
 	ret = open_or_report(&nl);
 	if (ret)
 		return ret;
-	if (!opts.json) {
+	if (!opts.json && !argc) {
 		ret = get_config(&nl, &config);
 		if (!ret && print_config(&config))
 			ret = EXIT_FAIL;
@@ -488,16 +622,12 @@ int cmd_show(int argc, char **argv)
 			goto out;
 	}
 
-	ret = prr_nl_dump(&nl, PRR_CMD_GET_ENTRY, entry_msg_cb, entries_reset,
-			  &entries);
-	if (ret) {
-		prr_nl_report(&nl, ret);
+	ret = get_cpes(&nl, &entries, &groups, &f);
+	if (!ret && print_entries(&entries, &groups))
 		ret = EXIT_FAIL;
-	} else if (print_entries(&entries)) {
-		ret = EXIT_FAIL;
-	}
 out:
 	free(entries.v);
+	free(groups.v);
 	prr_nl_close(&nl);
 	return ret;
 }
@@ -746,28 +876,15 @@ int get_nats(struct prr_nl *nl, struct prr_nats *nats)
 	return prr_nl_dump(nl, PRR_CMD_GET_NAT, nat_msg_cb, nats_reset, nats);
 }
 
-static int entry_cmp(const void *a, const void *b)
-{
-	const struct prr_entry *x = a, *y = b;
-	__u32 ax = ntohl(x->addr.s_addr), ay = ntohl(y->addr.s_addr);
-
-	if (ax != ay)
-		return ax < ay ? -1 : 1;
-	if (x->port_mask != y->port_mask)
-		return x->port_mask < y->port_mask ? -1 : 1;
-	if (x->port_value != y->port_value)
-		return x->port_value < y->port_value ? -1 : 1;
-	return 0;
-}
-
 /*
- * The settings, the entries (sorted by address, mask, value: the same
- * configuration always saves to the same text) and the NAT rules, as lines
- * of a restore or batch file.
+ * The settings, the CPEs (sorted by address, then smallest piece by mask
+ * and value: the same configuration always saves to the same text) and the
+ * NAT rules, as lines of a restore or batch file.
  */
 int cmd_save(int argc, char **argv)
 {
 	struct prr_entries entries = { 0 };
+	struct prr_groups groups = { 0 };
 	struct prr_nats nats = { 0 };
 	struct prr_config config;
 	struct prr_nl nl;
@@ -784,20 +901,19 @@ int cmd_save(int argc, char **argv)
 	ret = get_config(&nl, &config);
 	if (ret)
 		goto out;
-	ret = prr_nl_dump(&nl, PRR_CMD_GET_ENTRY, entry_msg_cb, entries_reset,
-			  &entries);
-	if (!ret)
-		ret = get_nats(&nl, &nats);
+	ret = get_cpes(&nl, &entries, &groups, NULL);
+	if (ret)
+		goto out;
+	ret = get_nats(&nl, &nats);
 	if (ret) {
 		prr_nl_report(&nl, ret);
 		ret = EXIT_FAIL;
 		goto out;
 	}
-	if (entries.n)
-		qsort(entries.v, entries.n, sizeof(*entries.v), entry_cmp);
-	print_save(&config, &entries, &nats);
+	print_save(&config, &entries, &groups, &nats);
 out:
 	free(entries.v);
+	free(groups.v);
 	free(nats.v);
 	prr_nl_close(&nl);
 	return ret;

@@ -55,6 +55,12 @@ static int prr_nl_extack_attr_cb(const struct nlattr *attr, void *data)
 		       sizeof(err->conflict));
 		err->has_conflict = true;
 		break;
+	case NLMSGERR_ATTR_OFFS:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) < 0)
+			break;
+		err->offset = mnl_attr_get_u32(attr);
+		err->has_offset = true;
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -146,6 +152,7 @@ int prr_nl_exchange(struct prr_nl *nl, struct nlmsghdr *req,
 	} while (ret > MNL_CB_STOP);
 
 	if (ret == MNL_CB_ERROR) {
+		prr_nl_note_piece(nl, req);
 		if (nl->err.code)
 			return -nl->err.code;
 		return errno ? -errno : -EPROTO;
@@ -395,6 +402,56 @@ static void prr_nl_strip_stop(char *msg)
 
 const char *prr_nl_where;
 
+/* The value and mask of one piece nest; false if it lacks either. */
+static bool prr_nl_piece_of(const struct nlattr *nest, __u16 *value,
+			    __u16 *mask)
+{
+	const struct nlattr *a;
+	int seen = 0;
+
+	mnl_attr_for_each_nested(a, nest) {
+		if (mnl_attr_get_payload_len(a) < sizeof(__u16))
+			continue;
+		if (mnl_attr_get_type(a) == PRR_A_PORT_VALUE) {
+			*value = mnl_attr_get_u16(a);
+			seen |= 1;
+		} else if (mnl_attr_get_type(a) == PRR_A_PORT_MASK) {
+			*mask = mnl_attr_get_u16(a);
+			seen |= 2;
+		}
+	}
+	return seen == 3;
+}
+
+void prr_nl_note_piece(struct prr_nl *nl, const struct nlmsghdr *req)
+{
+	const struct nlattr *a, *p;
+	unsigned int i, start, end;
+	__u16 value, mask;
+
+	nl->err.piece[0] = '\0';
+	if (!nl->err.has_offset || !req)
+		return;
+	mnl_attr_for_each(a, req, sizeof(struct genlmsghdr)) {
+		if (mnl_attr_get_type(a) != PRR_A_PIECES)
+			continue;
+		i = 0;
+		mnl_attr_for_each_nested(p, a) {
+			i++;
+			start = (const char *)p - (const char *)req;
+			end = start + p->nla_len;
+			if (nl->err.offset < start || nl->err.offset >= end)
+				continue;
+			if (!prr_nl_piece_of(p, &value, &mask))
+				return;
+			snprintf(nl->err.piece, sizeof(nl->err.piece),
+				 "piece %u: port-value 0x%04x port-mask 0x%04x",
+				 i, value, mask);
+			return;
+		}
+	}
+}
+
 void prr_nl_report(const struct prr_nl *nl, int rc)
 {
 	const struct prr_nl_err *err = &nl->err;
@@ -413,11 +470,14 @@ void prr_nl_report(const struct prr_nl *nl, int rc)
 
 	if (prr_nl_where)
 		fprintf(stderr, "prrctl: %s", prr_nl_where);
-	if (!err->has_conflict) {
-		fprintf(stderr, "Error: %s.\n", msg);
-		return;
+	fprintf(stderr, "Error: %s", msg);
+	if (err->has_conflict) {
+		inet_ntop(AF_INET, &err->conflict.addr, addr, sizeof(addr));
+		fprintf(stderr, ": %s port-value 0x%04x port-mask 0x%04x",
+			addr, err->conflict.port_value,
+			err->conflict.port_mask);
 	}
-	inet_ntop(AF_INET, &err->conflict.addr, addr, sizeof(addr));
-	fprintf(stderr, "Error: %s: %s port-value 0x%04x port-mask 0x%04x.\n",
-		msg, addr, err->conflict.port_value, err->conflict.port_mask);
+	if (err->piece[0])
+		fprintf(stderr, " (%s)", err->piece);
+	fputs(".\n", stderr);
 }

@@ -16,6 +16,9 @@ struct prr_nl_err {
 	char msg[256];			/* NLMSGERR_ATTR_MSG, "" if none */
 	bool has_conflict;		/* NLMSGERR_ATTR_COOKIE of our size */
 	struct prr_conflict conflict;
+	bool has_offset;		/* NLMSGERR_ATTR_OFFS */
+	__u32 offset;			/* of the bad attribute in the request */
+	char piece[64];			/* the PRR_A_PIECES piece at offset */
 };
 
 struct prr_nl {
@@ -64,6 +67,12 @@ int prr_nl_dump(struct prr_nl *nl, __u8 cmd, mnl_cb_t cb,
 void prr_nl_report(const struct prr_nl *nl, int rc);
 
 extern const char *prr_nl_where;
+
+/*
+ * When the kernel named (NLMSGERR_ATTR_OFFS) a piece of @req's PRR_A_PIECES
+ * as the bad attribute, describes it in nl->err.piece for prr_nl_report().
+ */
+void prr_nl_note_piece(struct prr_nl *nl, const struct nlmsghdr *req);
 
 /* Builds a request header for cmd at buf (a batch); see prr_nl_request(). */
 struct nlmsghdr *prr_nl_request_at(struct prr_nl *nl, void *buf, __u8 cmd,

@@ -2,16 +2,24 @@
 /*
  * prrctl: text and JSON output of show, stats and the settings.
  *
- * The text form of an entry is the add-cpe grammar followed by its
- * counters, so that a line can be pasted back into "prrctl add-cpe".
+ * The text form of a CPE is the add-cpe grammar followed by its counters,
+ * so that a line can be pasted back into "prrctl add-cpe".  A CPE is the
+ * entries one add-cpe made (group_entries()), its port set printed in the
+ * canonical form of notation.c.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <json-c/json.h>
 
 #include "prrctl.h"
+#include "notation.h"
+
+/* The canonical text of up to PRR_NOTATION_MAX pairs fits. */
+#define SET_TEXT_SIZE	(PRR_NOTATION_MAX * 40)
 
 static const char *const action_names[PRR_ACTION_MAX + 1] = {
 	[PRR_ACTION_VIA]	= "via",
@@ -57,15 +65,13 @@ static const char *dev_name(__u32 oif, char *buf)
 	return buf;
 }
 
-static void print_entry_words(const struct prr_entry *e)
+/* The action words of @e: "via GW [dev IF]", "local", "drop". */
+static void print_action_words(const struct prr_entry *e)
 {
-	char addr[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
 	const char *action = action_name(e->action);
+	char via[INET_ADDRSTRLEN];
 	char dev[IF_NAMESIZE];
 
-	inet_ntop(AF_INET, &e->addr, addr, sizeof(addr));
-	printf("%s port-value 0x%04x port-mask 0x%04x", addr, e->port_value,
-	       e->port_mask);
 	if (action)
 		printf(" %s", action);
 	else
@@ -78,10 +84,176 @@ static void print_entry_words(const struct prr_entry *e)
 		printf(" dev %s", dev_name(e->oif, dev));
 }
 
-static void print_entry_text(const struct prr_entry *e)
+/* The pieces of group @g into @p (PRR_NOTATION_MAX of them at most). */
+static size_t group_pieces(const struct prr_entries *entries,
+			   const struct prr_group *g, struct prr_piece *p)
 {
-	print_entry_words(e);
-	printf(" packets %llu bytes %llu\n", e->packets, e->bytes);
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		p[i].value = entries->v[g->first + i].port_value;
+		p[i].mask = entries->v[g->first + i].port_mask;
+	}
+	return g->n;
+}
+
+static void group_text(const struct prr_entries *entries,
+		       const struct prr_group *g, char *buf)
+{
+	struct prr_piece p[PRR_NOTATION_MAX];
+
+	prr_notation_describe(p, group_pieces(entries, g, p), buf,
+			      SET_TEXT_SIZE);
+}
+
+/* ADDR SET ACTION [name NAME]: the arguments of add-cpe. */
+static void print_group_words(const struct prr_entries *entries,
+			      const struct prr_group *g)
+{
+	const struct prr_entry *e = &entries->v[g->first];
+	char addr[INET_ADDRSTRLEN], set[SET_TEXT_SIZE];
+
+	inet_ntop(AF_INET, &e->addr, addr, sizeof(addr));
+	group_text(entries, g, set);
+	printf("%s %s", addr, set);
+	print_action_words(e);
+	if (e->name[0])
+		printf(" name %s", e->name);
+}
+
+/* One line per CPE, its counters the sums over its entries. */
+static void print_group_text(const struct prr_entries *entries,
+			     const struct prr_group *g)
+{
+	unsigned long long packets = 0, bytes = 0;
+	size_t i;
+
+	for (i = 0; i < g->n; i++) {
+		packets += entries->v[g->first + i].packets;
+		bytes += entries->v[g->first + i].bytes;
+	}
+	print_group_words(entries, g);
+	printf(" packets %llu bytes %llu\n", packets, bytes);
+}
+
+/* The entries' order within a CPE: by key, then by mask and value. */
+static int cpe_key_cmp(const struct prr_entry *x, const struct prr_entry *y)
+{
+	__u32 ax = ntohl(x->addr.s_addr), ay = ntohl(y->addr.s_addr);
+	int c;
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	c = strcmp(x->name, y->name);
+	if (c)
+		return c;
+	if (x->action != y->action)
+		return x->action < y->action ? -1 : 1;
+	if (x->has_via != y->has_via)
+		return x->has_via ? 1 : -1;
+	if (x->via.s_addr != y->via.s_addr)
+		return ntohl(x->via.s_addr) < ntohl(y->via.s_addr) ? -1 : 1;
+	if (x->has_oif != y->has_oif)
+		return x->has_oif ? 1 : -1;
+	if (x->oif != y->oif)
+		return x->oif < y->oif ? -1 : 1;
+	if (x->cpe_id != y->cpe_id)
+		return x->cpe_id < y->cpe_id ? -1 : 1;
+	return 0;
+}
+
+static int piece_cmp(const struct prr_entry *x, const struct prr_entry *y)
+{
+	if (x->port_mask != y->port_mask)
+		return x->port_mask < y->port_mask ? -1 : 1;
+	if (x->port_value != y->port_value)
+		return x->port_value < y->port_value ? -1 : 1;
+	return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	return cpe_key_cmp(a, b) ?: piece_cmp(a, b);
+}
+
+static const struct prr_entries *sorting;
+
+/* CPEs: by address, then by their first (smallest) piece. */
+static int group_cmp(const void *a, const void *b)
+{
+	const struct prr_group *g = a, *h = b;
+	const struct prr_entry *x = &sorting->v[g->first];
+	const struct prr_entry *y = &sorting->v[h->first];
+	__u32 ax = ntohl(x->addr.s_addr), ay = ntohl(y->addr.s_addr);
+
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return piece_cmp(x, y) ?: cpe_key_cmp(x, y);
+}
+
+/* Some port is in both sets (RFC 6431 §2.1). */
+static bool entries_meet(const struct prr_entry *x, const struct prr_entry *y)
+{
+	return !((x->port_value ^ y->port_value) & x->port_mask &
+		 y->port_mask);
+}
+
+/* @e may join group @g: same CPE, and add-cpe could add them together. */
+static bool group_takes(const struct prr_entries *entries,
+			const struct prr_group *g, const struct prr_entry *e)
+{
+	size_t i;
+
+	if (g->n == PRR_NOTATION_MAX ||
+	    cpe_key_cmp(&entries->v[g->first], e))
+		return false;
+	for (i = 0; i < g->n; i++)
+		if (entries_meet(&entries->v[g->first + i], e))
+			return false;
+	return true;
+}
+
+/*
+ * A CPE is the entries with the same address, name, action, next hop and
+ * PRR_A_CPE_ID: what one add-cpe (one PRR_CMD_NEW_ENTRY) added, less what
+ * del-cpe removed since.  So that "save" then "restore" gives back the same
+ * table, a CPE never holds two entries add-cpe could not add together
+ * (intersecting ones, or more than PRR_NOTATION_MAX): should the kernel's
+ * 32-bit PRR_A_CPE_ID have wrapped onto a live one, such entries start
+ * another CPE.
+ */
+int group_entries(struct prr_entries *entries, struct prr_groups *groups)
+{
+	struct prr_group *g;
+	size_t i;
+
+	groups->n = 0;
+	groups->v = NULL;
+	if (!entries->n)
+		return 0;
+	qsort(entries->v, entries->n, sizeof(*entries->v), entry_cmp);
+	groups->v = calloc(entries->n, sizeof(*groups->v));
+	if (!groups->v) {
+		fprintf(stderr, "prrctl: out of memory\n");
+		return -ENOMEM;
+	}
+	g = groups->v;
+	g->first = 0;
+	g->n = 1;
+	for (i = 1; i < entries->n; i++) {
+		if (group_takes(entries, g, &entries->v[i])) {
+			g->n++;
+			continue;
+		}
+		g++;
+		g->first = i;
+		g->n = 1;
+	}
+	groups->n = g - groups->v + 1;
+	sorting = entries;
+	qsort(groups->v, groups->n, sizeof(*groups->v), group_cmp);
+	sorting = NULL;
+	return 0;
 }
 
 /* Adds key to obj; a NULL value (allocation failure aside) means null. */
@@ -98,8 +270,54 @@ static struct json_object *json_string_or_null(const char *s)
 	return s ? json_object_new_string(s) : NULL;
 }
 
-static struct json_object *entry_json(const struct prr_entry *e)
+static const char *const form_names[] = {
+	[PRR_NOTATION_PIECE]	= "piece",
+	[PRR_NOTATION_RANGE]	= "ports",
+	[PRR_NOTATION_PSID]	= "psid",
+	[PRR_NOTATION_PIECES]	= "pieces",
+};
+
+/* The "set" object of a CPE: its canonical form. */
+static struct json_object *set_json(const struct prr_entries *entries,
+				    const struct prr_group *g)
 {
+	struct json_object *obj = json_object_new_object();
+	struct prr_piece p[PRR_NOTATION_MAX];
+	struct prr_notation_form f;
+	char text[SET_TEXT_SIZE];
+	size_t n = group_pieces(entries, g, p);
+	bool ok;
+
+	if (!obj)
+		return NULL;
+	prr_notation_classify(p, n, &f);
+	prr_notation_describe(p, n, text, sizeof(text));
+	ok = json_add(obj, "form", json_object_new_string(form_names[f.kind]),
+		      false) &&
+	     json_add(obj, "text", json_object_new_string(text), false) &&
+	     json_add(obj, "pieces", json_object_new_int(n), false);
+	if (ok && f.kind == PRR_NOTATION_RANGE)
+		ok = json_add(obj, "lo", json_object_new_int(f.lo), false) &&
+		     json_add(obj, "hi", json_object_new_int(f.hi), false);
+	if (ok && f.kind == PRR_NOTATION_PSID)
+		ok = json_add(obj, "psid", json_object_new_int(f.psid),
+			      false) &&
+		     json_add(obj, "psid_len",
+			      json_object_new_int(f.psid_len), false) &&
+		     json_add(obj, "psid_offset",
+			      json_object_new_int(f.psid_offset), false);
+	if (!ok) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+/* One entry (piece) of a CPE, with its own counters. */
+static struct json_object *entry_json(const struct prr_entries *entries,
+				      const struct prr_group *g, size_t i)
+{
+	const struct prr_entry *e = &entries->v[g->first + i];
 	char addr[INET_ADDRSTRLEN], via[INET_ADDRSTRLEN];
 	const char *action = action_name(e->action);
 	struct json_object *obj = json_object_new_object();
@@ -128,7 +346,11 @@ static struct json_object *entry_json(const struct prr_entry *e)
 		      !e->has_oif) &&
 	     json_add(obj, "packets", json_object_new_uint64(e->packets),
 		      false) &&
-	     json_add(obj, "bytes", json_object_new_uint64(e->bytes), false);
+	     json_add(obj, "bytes", json_object_new_uint64(e->bytes), false) &&
+	     json_add(obj, "name",
+		      json_string_or_null(e->name[0] ? e->name : NULL),
+		      !e->name[0]) &&
+	     json_add(obj, "set", set_json(entries, g), false);
 	if (!ok) {
 		json_object_put(obj);
 		return NULL;
@@ -154,20 +376,23 @@ static int print_json(struct json_object *obj)
 	return 0;
 }
 
-static int print_entries_json(const struct prr_entries *entries)
+static int print_entries_json(const struct prr_entries *entries,
+			      const struct prr_groups *groups)
 {
 	struct json_object *arr = json_object_new_array();
 	struct json_object *obj;
-	size_t i;
+	size_t g, i;
 
 	if (!arr)
 		goto nomem;
-	for (i = 0; i < entries->n; i++) {
-		obj = entry_json(&entries->v[i]);
-		if (!obj || json_object_array_add(arr, obj)) {
-			json_object_put(obj);
-			json_object_put(arr);
-			goto nomem;
+	for (g = 0; g < groups->n; g++) {
+		for (i = 0; i < groups->v[g].n; i++) {
+			obj = entry_json(entries, &groups->v[g], i);
+			if (!obj || json_object_array_add(arr, obj)) {
+				json_object_put(obj);
+				json_object_put(arr);
+				goto nomem;
+			}
 		}
 	}
 	return print_json(arr);
@@ -177,14 +402,16 @@ nomem:
 	return -ENOMEM;
 }
 
-int print_entries(const struct prr_entries *entries)
+/* Text: one line per CPE.  JSON: one object per entry, CPE by CPE. */
+int print_entries(const struct prr_entries *entries,
+		  const struct prr_groups *groups)
 {
 	size_t i;
 
 	if (opts.json)
-		return print_entries_json(entries);
-	for (i = 0; i < entries->n; i++)
-		print_entry_text(&entries->v[i]);
+		return print_entries_json(entries, groups);
+	for (i = 0; i < groups->n; i++)
+		print_group_text(entries, &groups->v[i]);
 	return 0;
 }
 
@@ -320,16 +547,17 @@ nomem:
 
 /* "prrctl save": lines that "prrctl restore" and "prrctl -batch" read. */
 void print_save(const struct prr_config *config,
-		const struct prr_entries *entries, const struct prr_nats *nats)
+		const struct prr_entries *entries,
+		const struct prr_groups *groups, const struct prr_nats *nats)
 {
 	size_t i;
 
 	printf("set source-check %s unowned %s\n",
 	       config->source_check ? "on" : "off",
 	       unowned_name(config->unowned));
-	for (i = 0; i < entries->n; i++) {
+	for (i = 0; i < groups->n; i++) {
 		fputs("add-cpe ", stdout);
-		print_entry_words(&entries->v[i]);
+		print_group_words(entries, &groups->v[i]);
 		putchar('\n');
 	}
 	for (i = 0; i < nats->n; i++) {

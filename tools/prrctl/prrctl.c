@@ -24,70 +24,100 @@ struct prrctl_opts opts;
 
 static int cmd_help(int argc, char **argv);
 
+/*
+ * Each command: its usage lines (each "CMD ARGS", for "prrctl help" two
+ * blanks in, and after "Usage: prrctl " for "prrctl help CMD") and what it
+ * does (six blanks in).
+ */
 static const struct {
 	const char *name;
 	command_fn fn;
+	const char *usage;
+	const char *text;
+	bool set;		/* takes a SET: print the SET forms */
 } commands[] = {
-	{ "add-cpe",	cmd_add_cpe },
-	{ "del-cpe",	cmd_del_cpe },
-	{ "show",	cmd_show },
-	{ "stats",	cmd_stats },
-	{ "flush",	cmd_flush },
-	{ "set",	cmd_set },
-	{ "add-nat",	cmd_add_nat },
-	{ "del-nat",	cmd_del_nat },
-	{ "save",	cmd_save },
-	{ "restore",	cmd_restore },
-	{ "help",	cmd_help },
+	{ "add-cpe", cmd_add_cpe,
+	  "add-cpe ADDR SET via GW [dev IFNAME] [name NAME]\n"
+	  "add-cpe ADDR SET local|drop [name NAME]\n",
+	  "      forward packets to ADDR with a port in SET to next hop GW, or\n"
+	  "      leave them to the local stack, or drop them; NAME labels the\n"
+	  "      CPE.  The entries of SET are added all or none\n", true },
+	{ "del-cpe", cmd_del_cpe,
+	  "del-cpe ADDR SET\n"
+	  "del-cpe [ADDR] name NAME\n",
+	  "      remove the entries of exactly this address and SET (all or\n"
+	  "      none), or every entry named NAME (of ADDR)\n", true },
+	{ "show", cmd_show,
+	  "show [ADDR] [name NAME]\n"
+	  "show config\n"
+	  "show nat\n",
+	  "      print the settings, then one line per CPE (what one add-cpe\n"
+	  "      added), its SET in canonical form, with its packet and byte\n"
+	  "      counters; with ADDR or NAME only those CPEs, without the\n"
+	  "      settings (with -j: the entries only, one object each).\n"
+	  "      config: the settings of the network namespace.  nat: the\n"
+	  "      NAT rules of the CPE role\n", false },
+	{ "set", cmd_set,
+	  "set [source-check on|off] [unowned drop|reject]\n",
+	  "      source-check: drop packets from a shared address whose source\n"
+	  "      port (ICMP Identifier) belongs to another CPE than the one they\n"
+	  "      came from (default on).  unowned: drop packets for a port nobody\n"
+	  "      owns silently, or reject them with ICMP \"administratively\n"
+	  "      prohibited\" (default drop)\n", false },
+	{ "stats", cmd_stats,
+	  "stats\n",
+	  "      print the counters of the network namespace\n", false },
+	{ "flush", cmd_flush,
+	  "flush\n",
+	  "      remove every entry of the network namespace\n", false },
+	{ "add-nat", cmd_add_nat,
+	  "add-nat ADDR from PREFIX/LEN [dev IFNAME]\n",
+	  "      CPE role: new connections from PREFIX (leaving by IFNAME) get\n"
+	  "      source address ADDR and a source port (ICMP Identifier) drawn\n"
+	  "      at random from the local entries of ADDR: this CPE's port set\n",
+	  false },
+	{ "del-nat", cmd_del_nat,
+	  "del-nat from PREFIX/LEN\n",
+	  "      remove that NAT rule\n", false },
+	{ "save", cmd_save,
+	  "save\n",
+	  "      print the settings, the CPEs and the NAT rules as the lines\n"
+	  "      of a file that \"restore\" and \"-batch\" read\n", false },
+	{ "restore", cmd_restore,
+	  "restore FILE|-\n",
+	  "      replace every entry and the settings the file names by the\n"
+	  "      file's add-cpe and set lines, all at once or not at all: packets\n"
+	  "      meet either the old table or the new one.  Settings the file\n"
+	  "      does not name keep their value; NAT rules are not replaced (the\n"
+	  "      file's add-nat lines must be those configured)\n", false },
+	{ "help", cmd_help,
+	  "help [COMMAND]\n",
+	  "      print this help, or the usage of COMMAND (also\n"
+	  "      \"prrctl COMMAND help\")\n", false },
 };
 
-static const char help_text[] =
+static const char help_head[] =
 	"Usage: prrctl [OPTIONS] COMMAND\n"
 	"       prrctl [OPTIONS] -batch FILE|-\n"
 	"\n"
 	"Configure prr, the Port Range Router (RFC 6346 A+P).\n"
 	"\n"
-	"Commands:\n"
-	"  add-cpe ADDR port-value V port-mask M via GW [dev IFNAME]\n"
-	"      forward packets to ADDR with a port in (V,M) to next hop GW\n"
-	"  add-cpe ADDR port-value V port-mask M local|drop\n"
-	"      leave such packets to the local stack, or drop them\n"
-	"  del-cpe ADDR port-value V port-mask M\n"
-	"      remove the entry of exactly this address and port set\n"
-	"  show\n"
-	"      print the settings, then the entries with their packet and byte\n"
-	"      counters (with -j: the entries only)\n"
-	"  show config\n"
-	"      print the settings of the network namespace\n"
-	"  show nat\n"
-	"      print the NAT rules of the CPE role\n"
-	"  set [source-check on|off] [unowned drop|reject]\n"
-	"      source-check: drop packets from a shared address whose source\n"
-	"      port (ICMP Identifier) belongs to another CPE than the one they\n"
-	"      came from (default on).  unowned: drop packets for a port nobody\n"
-	"      owns silently, or reject them with ICMP \"administratively\n"
-	"      prohibited\" (default drop)\n"
-	"  stats\n"
-	"      print the counters of the network namespace\n"
-	"  flush\n"
-	"      remove every entry of the network namespace\n"
-	"  add-nat ADDR from PREFIX/LEN [dev IFNAME]\n"
-	"      CPE role: new connections from PREFIX (leaving by IFNAME) get\n"
-	"      source address ADDR and a source port (ICMP Identifier) drawn\n"
-	"      at random from the local entries of ADDR: this CPE's port set\n"
-	"  del-nat from PREFIX/LEN\n"
-	"      remove that NAT rule\n"
-	"  save\n"
-	"      print the settings, the entries and the NAT rules as the lines\n"
-	"      of a file that \"restore\" and \"-batch\" read\n"
-	"  restore FILE|-\n"
-	"      replace every entry and the settings the file names by the\n"
-	"      file's add-cpe and set lines, all at once or not at all: packets\n"
-	"      meet either the old table or the new one.  Settings the file\n"
-	"      does not name keep their value; NAT rules are not replaced (the\n"
-	"      file's add-nat lines must be those configured)\n"
-	"  help\n"
-	"      print this help\n"
+	"Commands:\n";
+
+static const char help_set[] =
+	"SET, the ports of a CPE, is one of (see docs/notations.md):\n"
+	"  port-value V port-mask M [port-value V port-mask M]...\n"
+	"      the ports p with (p & M) == V (RFC 6431), mask bits need not\n"
+	"      be contiguous; several pairs must be disjoint (at most 32)\n"
+	"  ports LO-HI | ports PORT\n"
+	"      a range, stored as its fewest aligned blocks\n"
+	"  psid P psid-len K [psid-offset A]\n"
+	"      the MAP port set of RFC 7597 section 5.1 (A defaults to 6; the\n"
+	"      ports whose A leading bits are 0 are excluded), A entries\n"
+	"  portparams A,P/K | portparams 0xAAKKPPPP | portparams AA:KK:PP:PP\n"
+	"      the same as DHCP tools print RFC 7598 / RFC 7618 PORTPARAMS\n";
+
+static const char help_opts[] =
 	"\n"
 	"Options:\n"
 	"  -b, -batch FILE    run the commands of FILE (\"-\": standard input),\n"
@@ -99,11 +129,14 @@ static const char help_text[] =
 	"  -n, -netns NETNS   run in the network namespace " NETNS_RUN_DIR "/NETNS\n"
 	"  -V, -Version       print the version\n"
 	"  -h, -help          print this help\n"
+	"\n";
+
+static const char help_tail[] =
 	"\n"
-	"ADDR and GW are IPv4 addresses; V and M are 16-bit numbers, decimal or\n"
-	"0x hex.  A port p belongs to the port set (V,M) iff (p & M) == V\n"
-	"(RFC 6431); mask bits need not be contiguous.  Port sets of one address\n"
-	"may nest (the one with most mask bits wins) but not partially overlap.\n"
+	"ADDR and GW are IPv4 addresses; numbers are decimal or 0x hex.  Port\n"
+	"sets of one address may nest (the one with most mask bits wins) but not\n"
+	"partially overlap.  NAME: 1-31 printable ASCII characters, no blanks,\n"
+	"not starting with #.\n"
 	"\n"
 	"Exit status: 0 success, 1 the request failed (kernel error, or the prr\n"
 	"module is not loaded) or a line of a batch or restore file failed,\n"
@@ -127,11 +160,61 @@ int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/* @lines, the first after @first, the others after @prefix. */
+static void print_lines(const char *first, const char *prefix,
+			const char *lines)
+{
+	const char *nl;
+
+	for (; *lines; lines = nl + 1, first = prefix) {
+		nl = strchr(lines, '\n');
+		printf("%s%.*s\n", first, (int)(nl - lines), lines);
+	}
+}
+
+static void print_help(void)
+{
+	size_t i;
+
+	fputs(help_head, stdout);
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		print_lines("  ", "  ", commands[i].usage);
+		fputs(commands[i].text, stdout);
+	}
+	fputs(help_opts, stdout);
+	fputs(help_set, stdout);
+	fputs(help_tail, stdout);
+}
+
+/* "prrctl help CMD" and "prrctl CMD help". */
+static int print_command_help(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++) {
+		if (strcmp(name, commands[i].name))
+			continue;
+		print_lines("Usage: prrctl ", "       prrctl ",
+			    commands[i].usage);
+		putchar('\n');
+		fputs(commands[i].text, stdout);
+		if (commands[i].set) {
+			putchar('\n');
+			fputs(help_set, stdout);
+		}
+		return EXIT_OK;
+	}
+	return usage_error("unknown command \"%s\", try \"prrctl help\"",
+			   name);
+}
+
 static int cmd_help(int argc, char **argv)
 {
-	if (argc > 0)
-		return usage_error("unexpected argument \"%s\"", argv[0]);
-	fputs(help_text, stdout);
+	if (argc > 1)
+		return usage_error("unexpected argument \"%s\"", argv[1]);
+	if (argc == 1)
+		return print_command_help(argv[0]);
+	print_help();
 	return EXIT_OK;
 }
 
@@ -258,6 +341,9 @@ static int run(int argc, char **argv)
 	for (i = 0; i < ARRAY_SIZE(commands); i++) {
 		if (strcmp(name, commands[i].name))
 			continue;
+		/* iproute2 style: "prrctl add-cpe help". */
+		if (argc == 2 && !strcmp(argv[1], "help"))
+			return print_command_help(name);
 		if (opts.netns && commands[i].fn != cmd_help) {
 			ret = enter_netns(opts.netns);
 			if (ret)

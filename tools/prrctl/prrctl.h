@@ -42,6 +42,8 @@ struct prr_entry {
 	__u32 oif;
 	__u64 packets;
 	__u64 bytes;
+	__u32 cpe_id;			/* PRR_A_CPE_ID, 0 if not reported */
+	char name[PRR_NAME_MAX];	/* "" if none */
 };
 
 struct prr_entries {
@@ -113,14 +115,36 @@ int cmd_del_nat(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 
+/*
+ * The entries of one CPE, as show prints them on one line: @n entries from
+ * entries->v[@first] on (after group_entries() sorted them).
+ */
+struct prr_group {
+	size_t first;
+	size_t n;
+};
+
+struct prr_groups {
+	struct prr_group *v;
+	size_t n;
+};
+
+/*
+ * Sorts @entries and splits them into CPEs (see group_entries() in
+ * output.c); 0 or -ENOMEM.
+ */
+int group_entries(struct prr_entries *entries, struct prr_groups *groups);
+
 /* Output on stdout, text or JSON as chosen by opts; 0 or -errno. */
-int print_entries(const struct prr_entries *entries);
+int print_entries(const struct prr_entries *entries,
+		  const struct prr_groups *groups);
 int print_stats(const struct prr_stats *stats);
 int print_config(const struct prr_config *config);
 int print_nats(const struct prr_nats *nats);
 
 void print_save(const struct prr_config *config,
-		const struct prr_entries *entries, const struct prr_nats *nats);
+		const struct prr_entries *entries,
+		const struct prr_groups *groups, const struct prr_nats *nats);
 
 struct prr_nl;
 

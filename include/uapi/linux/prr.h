@@ -11,19 +11,35 @@
  *
  * Commands (family PRR_GENL_NAME, version PRR_GENL_VERSION):
  *
- * PRR_CMD_NEW_ENTRY  doit, CAP_NET_ADMIN.  Requires PRR_A_ADDR,
- *		      PRR_A_PORT_VALUE, PRR_A_PORT_MASK, PRR_A_ACTION; for
- *		      PRR_ACTION_VIA also PRR_A_VIA and optionally PRR_A_OIF.
- *		      When the new set partially overlaps an existing one,
- *		      the extack cookie carries a struct prr_conflict naming
- *		      that entry.
- * PRR_CMD_DEL_ENTRY  doit, CAP_NET_ADMIN.  PRR_A_ADDR, PRR_A_PORT_VALUE,
- *		      PRR_A_PORT_MASK identify the entry.
- * PRR_CMD_GET_ENTRY  doit: one entry, identified as for DEL.
+ * PRR_CMD_NEW_ENTRY  doit, CAP_NET_ADMIN.  Requires PRR_A_ADDR, the port
+ *		      set, PRR_A_ACTION; for PRR_ACTION_VIA also PRR_A_VIA
+ *		      and optionally PRR_A_OIF; optionally PRR_A_NAME.  The
+ *		      port set is either one piece, PRR_A_PORT_VALUE and
+ *		      PRR_A_PORT_MASK, or PRR_A_PIECES: 1 to PRR_PIECES_MAX
+ *		      pairwise disjoint pieces, each an entry of its own with
+ *		      the same action, next hop and name (one CPE whose set
+ *		      is a union of pieces, e.g. a MAP port set).  Every
+ *		      piece is checked (same rules as one entry) before any
+ *		      is added: on any error nothing changes (should memory
+ *		      run out half-way, the pieces added are removed again),
+ *		      and the extack's bad attribute (NLMSGERR_ATTR_OFFS) is
+ *		      the failing piece's nest.  When a piece partially overlaps
+ *		      an existing entry, the extack cookie carries a struct
+ *		      prr_conflict naming that entry.  The entries one
+ *		      request adds share a PRR_A_CPE_ID.
+ * PRR_CMD_DEL_ENTRY  doit, CAP_NET_ADMIN.  Either PRR_A_ADDR and a port
+ *		      set as for NEW (its pieces are removed, all of them
+ *		      or, when one is absent, none: ENOENT, bad attribute
+ *		      the absent piece), or PRR_A_NAME and optionally
+ *		      PRR_A_ADDR: every entry of that name (of that address)
+ *		      is removed, ENOENT when there is none.
+ * PRR_CMD_GET_ENTRY  doit: one entry, identified by PRR_A_ADDR,
+ *		      PRR_A_PORT_VALUE and PRR_A_PORT_MASK.
  *		      dumpit: every entry of the namespace, optionally only
  *		      those of PRR_A_ADDR.  Replies carry the identifying
  *		      attributes, PRR_A_ACTION, PRR_A_VIA and PRR_A_OIF where
- *		      set, PRR_A_PACKETS and PRR_A_BYTES.
+ *		      set, PRR_A_PACKETS, PRR_A_BYTES, PRR_A_CPE_ID and
+ *		      PRR_A_NAME when the entry has one.
  * PRR_CMD_FLUSH      doit, CAP_NET_ADMIN.  Removes every entry of the
  *		      namespace, or only those of PRR_A_ADDR when given.
  * PRR_CMD_GET_STATS  doit.  Replies with PRR_A_STATS, a nest of
@@ -104,11 +120,31 @@ enum prr_attr {
 	PRR_A_NAT_PREFIX,	/* __be32: the LAN prefix a NAT rule applies to */
 	PRR_A_NAT_PREFIX_LEN,	/* u8: its length, 0-32 */
 	PRR_A_STAGED,		/* flag: into the staging table */
+	PRR_A_NAME,		/* string: subscriber or CPE name, see below */
+	PRR_A_PIECES,		/* nest: port set pieces, see below */
+	PRR_A_CPE_ID,		/* u32: same for the entries of one NEW */
 
 	__PRR_A_MAX,
 };
 
 #define PRR_A_MAX (__PRR_A_MAX - 1)
+
+/*
+ * PRR_A_NAME: NUL-terminated, 1 to PRR_NAME_MAX - 1 printable ASCII
+ * characters without blanks ('!' to '~').  A label of the entry for the
+ * operator, kept next to it (never used to route packets).
+ *
+ * PRR_A_PIECES: a nest of 1 to PRR_PIECES_MAX nests (their types are
+ * ignored; senders number them 1, 2, ...), each holding one
+ * PRR_A_PORT_VALUE and one PRR_A_PORT_MASK.
+ *
+ * PRR_A_CPE_ID: set by the kernel (never 0); every entry one
+ * PRR_CMD_NEW_ENTRY added has the same, which no other live entry of the
+ * namespace has (a 32-bit counter: it may wrap after 2^32 requests).
+ * Tools show the entries sharing it as one CPE.  Not accepted in requests.
+ */
+#define PRR_NAME_MAX		32	/* bytes, the NUL included */
+#define PRR_PIECES_MAX		32
 
 enum prr_action {
 	PRR_ACTION_UNSPEC,
