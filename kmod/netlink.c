@@ -13,8 +13,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "nexthop.h"
-
-static struct genl_family prr_genl_family;
+#include "notify.h"
 
 /* One nest of PRR_A_PIECES. */
 static const struct nla_policy prr_piece_policy[PRR_A_PORT_MASK + 1] = {
@@ -349,7 +348,8 @@ static int prr_nl_del_entry(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
+/* An entry's attributes, for dumps, replies and notifications. */
+int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
 {
 	u64 packets, bytes;
 
@@ -734,13 +734,15 @@ static const struct genl_ops prr_genl_ops[] = {
 	},
 };
 
-static struct genl_family prr_genl_family __ro_after_init = {
+struct genl_family prr_genl_family __ro_after_init = {
 	.name = PRR_GENL_NAME,
 	.version = PRR_GENL_VERSION,
 	.netnsok = true,
 	.module = THIS_MODULE,
 	.ops = prr_genl_ops,
 	.n_ops = ARRAY_SIZE(prr_genl_ops),
+	.mcgrps = prr_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(prr_mcgrps),
 };
 
 /*

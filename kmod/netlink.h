@@ -3,6 +3,15 @@
 #ifndef _PRR_NETLINK_H
 #define _PRR_NETLINK_H
 
+#include <net/genetlink.h>
+
+struct prr_rule;
+
+extern struct genl_family prr_genl_family;
+
+/* Puts @r's attributes, as a dump does; 0 or -EMSGSIZE. */
+int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r);
+
 int prr_genl_init(void);
 void prr_genl_exit(void);
 

@@ -18,6 +18,7 @@
 #include "nat.h"
 #include "netns.h"
 #include "nexthop.h"
+#include "notify.h"
 
 unsigned int prr_net_id __read_mostly;
 
@@ -237,6 +238,7 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	const struct prr_entry *conflict;
 	struct prr_rule *r[PRR_PIECES_MAX] = {};
 	struct prr_table *t;
+	struct prr_ntf ntf;
 	unsigned int i, n = spec->n;
 	int err = -ENOMEM;
 
@@ -283,8 +285,13 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 			goto unlock;
 		}
 	}
-	if (!spec->staged)
+	if (!spec->staged) {
 		pn->gen++;
+		prr_ntf_begin(&ntf, pn);
+		for (i = 0; i < n; i++)
+			prr_ntf_rule(&ntf, PRR_CMD_NEW_ENTRY, 0, r[i]);
+		prr_ntf_end(&ntf);
+	}
 	mutex_unlock(&pn->lock);
 	return 0;
 
@@ -308,6 +315,7 @@ int prr_net_del_rules(struct prr_net *pn, const struct prr_entry *keys,
 		      unsigned int n, unsigned int *missing)
 {
 	struct prr_entry *e;
+	struct prr_ntf ntf;
 	unsigned int i;
 	int err = 0;
 
@@ -320,12 +328,16 @@ int prr_net_del_rules(struct prr_net *pn, const struct prr_entry *keys,
 			goto unlock;
 		}
 	}
+	prr_ntf_begin(&ntf, pn);
 	for (i = 0; i < n; i++) {
 		e = prr_table_remove(&pn->table, keys[i].addr, keys[i].value,
 				     keys[i].mask);
-		if (e)
-			prr_rule_release(e, pn);
+		if (!e)
+			continue;
+		prr_ntf_rule(&ntf, PRR_CMD_DEL_ENTRY, 0, prr_rule_of(e));
+		prr_rule_release(e, pn);
 	}
+	prr_ntf_end(&ntf);
 	pn->gen++;
 unlock:
 	mutex_unlock(&pn->lock);
@@ -351,6 +363,7 @@ int prr_net_del_name(struct prr_net *pn, const char *name,
 	struct prr_cursor c = {};
 	const struct prr_entry *e;
 	struct prr_entry *keys, *x;
+	struct prr_ntf ntf;
 	unsigned int n = 0, i = 0;
 	int err = -ENOENT;
 
@@ -368,13 +381,18 @@ int prr_net_del_name(struct prr_net *pn, const char *name,
 	while (i < n && (e = prr_table_next(&pn->table, &c)))
 		if (prr_rule_named(e, name, addr))
 			keys[i++] = *e;
+	prr_ntf_begin(&ntf, pn);
 	for (i = 0; i < n; i++) {
 		x = prr_table_remove(&pn->table, keys[i].addr, keys[i].value,
 				     keys[i].mask);
-		if (x)
+		if (x) {
+			prr_ntf_rule(&ntf, PRR_CMD_DEL_ENTRY, 0,
+				     prr_rule_of(x));
 			prr_rule_release(x, pn);
+		}
 		cond_resched();
 	}
+	prr_ntf_end(&ntf);
 	kvfree(keys);
 	pn->gen++;
 	err = 0;
@@ -383,25 +401,62 @@ unlock:
 	return err;
 }
 
+struct prr_flush_arg {
+	struct prr_net *pn;
+	struct prr_ntf ntf;
+};
+
+/* As prr_rule_release(), notifying the removal first. */
+static void prr_rule_release_ntf(struct prr_entry *e, void *arg)
+{
+	struct prr_flush_arg *fa = arg;
+
+	prr_ntf_rule(&fa->ntf, PRR_CMD_DEL_ENTRY, 0, prr_rule_of(e));
+	prr_rule_release(e, fa->pn);
+}
+
 /* Removes every rule of the namespace, or of the shared address @addr. */
 void prr_net_flush(struct prr_net *pn, const __be32 *addr)
 {
+	struct prr_flush_arg fa = { .pn = pn };
+
 	mutex_lock(&pn->lock);
+	prr_ntf_begin(&fa.ntf, pn);
 	if (addr)
-		prr_table_flush_addr(&pn->table, *addr, prr_rule_release, pn);
+		prr_table_flush_addr(&pn->table, *addr, prr_rule_release_ntf,
+				     &fa);
 	else
-		prr_table_flush(&pn->table, prr_rule_release, pn);
+		prr_table_flush(&pn->table, prr_rule_release_ntf, &fa);
 	pn->gen++;
+	prr_ntf_end(&fa.ntf);
 	mutex_unlock(&pn->lock);
 }
 
-void prr_net_set_config(struct prr_net *pn, const struct prr_config *c)
+/* Applies @c; a change of any setting is notified. */
+static void prr_net_apply_config(struct prr_net *pn,
+				 const struct prr_config *c,
+				 struct prr_ntf *ntf)
 {
-	mutex_lock(&pn->lock);
+	bool check = pn->source_check;
+	u8 unowned = pn->unowned;
+
+	lockdep_assert_held(&pn->lock);
 	if (c->source_check >= 0)
 		WRITE_ONCE(pn->source_check, !!c->source_check);
 	if (c->unowned >= 0)
 		WRITE_ONCE(pn->unowned, c->unowned);
+	if (pn->source_check != check || pn->unowned != unowned)
+		prr_ntf_config(ntf, pn->source_check, pn->unowned);
+}
+
+void prr_net_set_config(struct prr_net *pn, const struct prr_config *c)
+{
+	struct prr_ntf ntf;
+
+	mutex_lock(&pn->lock);
+	prr_ntf_begin(&ntf, pn);
+	prr_net_apply_config(pn, c, &ntf);
+	prr_ntf_end(&ntf);
 	mutex_unlock(&pn->lock);
 }
 
@@ -513,10 +568,47 @@ static void prr_stage_carry_counters(struct prr_net *pn, struct prr_stage *st)
 	}
 }
 
+static bool prr_rule_same(const struct prr_rule *a, const struct prr_rule *b)
+{
+	return a->action == b->action && a->nh == b->nh;
+}
+
+/*
+ * The differences between the live table and @st's, entry by entry: the
+ * removed entries first, then those replaced or added, so that applying
+ * the notifications in order never meets a partial overlap.
+ */
+static void prr_stage_notify(struct prr_net *pn, struct prr_stage *st,
+			     struct prr_ntf *ntf)
+{
+	const struct prr_table *old = &pn->table, *new = &st->head.table;
+	const struct prr_entry *e, *o;
+	struct prr_cursor c = {};
+
+	if (!ntf->listening)
+		return;
+	while ((e = prr_table_next(old, &c))) {
+		if (!prr_table_get(new, e->addr, e->value, e->mask))
+			prr_ntf_rule(ntf, PRR_CMD_DEL_ENTRY, 0, prr_rule_of(e));
+		cond_resched();
+	}
+	memset(&c, 0, sizeof(c));
+	while ((e = prr_table_next(new, &c))) {
+		o = prr_table_get(old, e->addr, e->value, e->mask);
+		if (!o)
+			prr_ntf_rule(ntf, PRR_CMD_NEW_ENTRY, 0, prr_rule_of(e));
+		else if (!prr_rule_same(prr_rule_of(e), prr_rule_of(o)))
+			prr_ntf_rule(ntf, PRR_CMD_NEW_ENTRY, NLM_F_REPLACE,
+				     prr_rule_of(e));
+		cond_resched();
+	}
+}
+
 int prr_net_replace_commit(struct prr_net *pn, u32 portid,
 			   struct netlink_ext_ack *extack)
 {
 	struct prr_stage *st;
+	struct prr_ntf ntf;
 	int err = -ENOENT;
 
 	mutex_lock(&pn->lock);
@@ -532,15 +624,15 @@ int prr_net_replace_commit(struct prr_net *pn, u32 portid,
 		}
 	}
 	prr_stage_carry_counters(pn, st);
+	prr_ntf_begin(&ntf, pn);
+	prr_stage_notify(pn, st, &ntf);
 	/* From here on packets see the new table; the old one is in st. */
 	prr_table_swap(&pn->table, &st->head.table);
-	if (st->config.source_check >= 0)
-		WRITE_ONCE(pn->source_check, !!st->config.source_check);
-	if (st->config.unowned >= 0)
-		WRITE_ONCE(pn->unowned, st->config.unowned);
+	prr_net_apply_config(pn, &st->config, &ntf);
 	pn->gen++;
 	/* The old rules: freed after a grace period, like any removal. */
 	prr_stage_free(pn);
+	prr_ntf_end(&ntf);
 	err = 0;
 unlock:
 	mutex_unlock(&pn->lock);

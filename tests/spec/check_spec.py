@@ -98,6 +98,21 @@ def main():
     check(len(kops) == len(ops["list"]) - 1, "no command missing from spec",
           "kernel has %s" % sorted(kops))
 
+    # Multicast groups: a "#define PRR_MCGRP_<NAME> "<name>"" each, and
+    # every notification names one of them.
+    groups = [g["name"] for g in spec.get("mcast-groups", {}).get("list", [])]
+    defined = dict(re.findall(r'#define (PRR_MCGRP_\w+)\s+"([^"]*)"', header))
+    for g in groups:
+        check(defined.get(c_name("prr-mcgrp-", g)) == g,
+              "multicast group %s" % g, "header defines %s" % defined)
+    check(len(defined) == len(groups), "no multicast group missing from spec",
+          "header defines %s" % sorted(defined))
+    for op in ops["list"]:
+        if "event" in op or "mcgrp" in op:
+            check(op.get("mcgrp") in groups and "event" in op,
+                  "notification %s" % op["name"],
+                  "mcgrp %s, groups %s" % (op.get("mcgrp"), groups))
+
     print("TAP version 13")
     print("1..%d" % len(RESULTS))
     for i, (ok, name, detail) in enumerate(RESULTS, 1):

@@ -182,7 +182,7 @@ static int no_more_args(int argc, char **argv)
 }
 
 /* Opens the netlink socket; reports why not and returns EXIT_FAIL. */
-static int open_or_report(struct prr_nl *nl)
+int open_or_report(struct prr_nl *nl)
 {
 	int ret = prr_nl_open(nl);
 
@@ -321,6 +321,7 @@ static const enum mnl_attr_data_type entry_attr_types[PRR_A_MAX + 1] = {
 	[PRR_A_NAT_PREFIX_LEN]	= MNL_TYPE_U8,
 	[PRR_A_NAME]		= MNL_TYPE_NUL_STRING,
 	[PRR_A_CPE_ID]		= MNL_TYPE_U32,
+	[PRR_A_NETNS_COOKIE]	= MNL_TYPE_U64,
 };
 
 static int entry_attr_cb(const struct nlattr *attr, void *data)
@@ -338,41 +339,21 @@ static int entry_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb)
+int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb)
 {
 	memset(tb, 0, sizeof(*tb) * (PRR_A_MAX + 1));
 	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), entry_attr_cb,
 			      tb);
 }
 
-static int entry_msg_cb(const struct nlmsghdr *nlh, void *data)
+int parse_entry(const struct nlattr **tb, struct prr_entry *e)
 {
-	const struct nlattr *tb[PRR_A_MAX + 1];
-	struct prr_entries *entries = data;
-	struct prr_entry *e;
-
-	if (parse_attrs(nlh, tb) < 0)
-		return MNL_CB_ERROR;
 	if (!tb[PRR_A_ADDR] || !tb[PRR_A_PORT_VALUE] ||
 	    !tb[PRR_A_PORT_MASK] || !tb[PRR_A_ACTION]) {
 		errno = EBADMSG;
-		return MNL_CB_ERROR;
+		return -1;
 	}
-
-	if (entries->n == entries->cap) {
-		size_t cap = entries->cap ? 2 * entries->cap : 64;
-		struct prr_entry *v = realloc(entries->v, cap * sizeof(*v));
-
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		entries->v = v;
-		entries->cap = cap;
-	}
-	e = &entries->v[entries->n++];
 	memset(e, 0, sizeof(*e));
-
 	e->addr.s_addr = mnl_attr_get_u32(tb[PRR_A_ADDR]);
 	e->port_value = mnl_attr_get_u16(tb[PRR_A_PORT_VALUE]);
 	e->port_mask = mnl_attr_get_u16(tb[PRR_A_PORT_MASK]);
@@ -394,6 +375,30 @@ static int entry_msg_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[PRR_A_NAME])
 		snprintf(e->name, sizeof(e->name), "%s",
 			 mnl_attr_get_str(tb[PRR_A_NAME]));
+	return 0;
+}
+
+static int entry_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[PRR_A_MAX + 1];
+	struct prr_entries *entries = data;
+	struct prr_entry e;
+
+	if (parse_attrs(nlh, tb) < 0 || parse_entry(tb, &e) < 0)
+		return MNL_CB_ERROR;
+
+	if (entries->n == entries->cap) {
+		size_t cap = entries->cap ? 2 * entries->cap : 64;
+		struct prr_entry *v = realloc(entries->v, cap * sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		entries->v = v;
+		entries->cap = cap;
+	}
+	entries->v[entries->n++] = e;
 	return MNL_CB_OK;
 }
 

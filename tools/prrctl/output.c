@@ -314,7 +314,7 @@ static struct json_object *set_json(const struct prr_entries *entries,
 }
 
 /* One entry (piece) of a CPE, with its own counters. */
-static struct json_object *entry_json(const struct prr_entries *entries,
+static struct json_object *piece_json(const struct prr_entries *entries,
 				      const struct prr_group *g, size_t i)
 {
 	const struct prr_entry *e = &entries->v[g->first + i];
@@ -358,7 +358,37 @@ static struct json_object *entry_json(const struct prr_entries *entries,
 	return obj;
 }
 
-static int print_json(struct json_object *obj)
+/* One entry on its own (a notification): as a CPE of one piece. */
+static void entry_alone(const struct prr_entry *e, struct prr_entries *one,
+			struct prr_group *g)
+{
+	memset(one, 0, sizeof(*one));
+	one->v = (struct prr_entry *)e;
+	one->n = 1;
+	memset(g, 0, sizeof(*g));
+	g->n = 1;
+}
+
+struct json_object *entry_json(const struct prr_entry *e)
+{
+	struct prr_entries one;
+	struct prr_group g;
+
+	entry_alone(e, &one, &g);
+	return piece_json(&one, &g, 0);
+}
+
+/* ADDR SET ACTION [name NAME] of one entry, as show prints a CPE. */
+void print_entry_words(const struct prr_entry *e)
+{
+	struct prr_entries one;
+	struct prr_group g;
+
+	entry_alone(e, &one, &g);
+	print_group_words(&one, &g);
+}
+
+int print_json(struct json_object *obj)
 {
 	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
 	const char *s;
@@ -387,7 +417,7 @@ static int print_entries_json(const struct prr_entries *entries,
 		goto nomem;
 	for (g = 0; g < groups->n; g++) {
 		for (i = 0; i < groups->v[g].n; i++) {
-			obj = entry_json(entries, &groups->v[g], i);
+			obj = piece_json(entries, &groups->v[g], i);
 			if (!obj || json_object_array_add(arr, obj)) {
 				json_object_put(obj);
 				json_object_put(arr);

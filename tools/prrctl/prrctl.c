@@ -90,6 +90,11 @@ static const struct {
 	  "      meet either the old table or the new one.  Settings the file\n"
 	  "      does not name keep their value; NAT rules are not replaced (the\n"
 	  "      file's add-nat lines must be those configured)\n", false },
+	{ "monitor", cmd_monitor,
+	  "monitor\n",
+	  "      print every change of the table (add, replace, del) and of the\n"
+	  "      settings as it happens, one line each with the time, until\n"
+	  "      interrupted: the RFC 6346 log of port-set assignments\n", false },
 	{ "help", cmd_help,
 	  "help [COMMAND]\n",
 	  "      print this help, or the usage of COMMAND (also\n"
@@ -124,7 +129,7 @@ static const char help_opts[] =
 	"                     one a line without \"prrctl\", \"#\" starting a\n"
 	"                     comment; stop at the first failing line\n"
 	"  -f, -force         with -batch: go on after a failing line\n"
-	"  -j, -json          JSON output of show and stats\n"
+	"  -j, -json          JSON output of show, stats and monitor\n"
 	"  -p, -pretty        indent the JSON output\n"
 	"  -n, -netns NETNS   run in the network namespace " NETNS_RUN_DIR "/NETNS\n"
 	"  -V, -Version       print the version\n"

@@ -114,6 +114,7 @@ int cmd_add_nat(int argc, char **argv);
 int cmd_del_nat(int argc, char **argv);
 int cmd_save(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 /*
  * The entries of one CPE, as show prints them on one line: @n entries from
@@ -142,11 +143,28 @@ int print_stats(const struct prr_stats *stats);
 int print_config(const struct prr_config *config);
 int print_nats(const struct prr_nats *nats);
 
+/* An entry in the add-cpe grammar, without counters nor newline. */
+void print_entry_words(const struct prr_entry *e);
+struct json_object;
+/* An entry as "prrctl -j show" prints it; NULL when out of memory. */
+struct json_object *entry_json(const struct prr_entry *e);
+/* Prints @obj on one line (-p: indented) and frees it; 0 or -ENOMEM. */
+int print_json(struct json_object *obj);
+
 void print_save(const struct prr_config *config,
 		const struct prr_entries *entries,
 		const struct prr_groups *groups, const struct prr_nats *nats);
 
 struct prr_nl;
+
+/* Opens the netlink socket; reports why not and returns EXIT_FAIL. */
+int open_or_report(struct prr_nl *nl);
+
+struct nlattr;
+/* Validates a message's attributes into tb[PRR_A_MAX + 1]; -1 if bad. */
+int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb);
+/* The entry in @tb; -1 with errno EBADMSG if a key attribute is missing. */
+int parse_entry(const struct nlattr **tb, struct prr_entry *e);
 
 /* Dumps the NAT rules into @nats; 0 or -errno (not reported). */
 int get_nats(struct prr_nl *nl, struct prr_nats *nats);

@@ -71,6 +71,22 @@
  * PRR_CMD_REPLACE_ABORT doit, CAP_NET_ADMIN.  Drops the staging table.
  *		      Closing the owning socket does the same.
  *
+ * Multicast group PRR_MCGRP_TABLE (anyone may listen): every change of
+ * the table of a namespace is sent to the listeners of that namespace once
+ * it is committed, one message per entry, in the order of the changes
+ * (RFC 6346 §6: port-set assignments must be traceable):
+ *   PRR_CMD_NEW_ENTRY  an entry was added; with NLM_F_REPLACE in
+ *		      nlmsg_flags, an entry of the same key replaced (other
+ *		      action or next hop, by PRR_CMD_REPLACE_COMMIT)
+ *   PRR_CMD_DEL_ENTRY  an entry was removed (PRR_CMD_DEL_ENTRY, one per
+ *		      entry of a PRR_CMD_FLUSH, or absent from the table a
+ *		      PRR_CMD_REPLACE_COMMIT put in place)
+ *   PRR_CMD_SET_CONFIG a setting changed (PRR_CMD_SET_CONFIG or a commit);
+ *		      carries every setting, as PRR_CMD_GET_CONFIG replies
+ * Entry messages carry the attributes of a dump (a removed entry's final
+ * counters).  Every message carries PRR_A_NETNS_COOKIE.  A listener whose
+ * receive buffer overflowed gets ENOBUFS: notifications were lost.
+ *
  * Addresses are in network byte order; ports, masks and counters in host
  * byte order.
  */
@@ -81,6 +97,7 @@
 
 #define PRR_GENL_NAME		"prr"
 #define PRR_GENL_VERSION	1
+#define PRR_MCGRP_TABLE		"table"
 
 enum prr_cmd {
 	PRR_CMD_UNSPEC,
@@ -123,6 +140,8 @@ enum prr_attr {
 	PRR_A_NAME,		/* string: subscriber or CPE name, see below */
 	PRR_A_PIECES,		/* nest: port set pieces, see below */
 	PRR_A_CPE_ID,		/* u32: same for the entries of one NEW */
+	/* Notifications (PRR_MCGRP_TABLE): */
+	PRR_A_NETNS_COOKIE,	/* u64: net_cookie of the namespace changed */
 
 	__PRR_A_MAX,
 };
