@@ -30,6 +30,8 @@
 #                      prr_basic.sh) matches one of these globs (separated by
 #                      spaces or commas); unload and dmesg checks always run
 #   PRR_TEST_TIMEOUT   seconds per test (default 600)
+#   PRR_EVERY_KERNEL   1: also run the tests marked "# prr-kernels: ..." on
+#                      the other kernels (see run_elsewhere)
 #   PRR_LOCAL_KO       1: insmod build/kmod/KREL/prr.ko (from "make
 #                      modules-all") after modprobing its dependencies,
 #                      instead of the dkms-installed module
@@ -195,9 +197,34 @@ cleanup_after_test()
 	fi
 }
 
+# A test whose subject does not depend on the kernel (prrctl's parsing, a
+# benchmark harness) may say so with a line "# prr-kernels: 6.1" (releases,
+# by prefix): elsewhere it is skipped, to keep the suite short, unless
+# PRR_EVERY_KERNEL=1 or PRR_TESTS names tests.  Prints the releases when
+# the test is to be skipped here.
+run_elsewhere()
+{
+	local kernels k
+
+	[ "${PRR_EVERY_KERNEL:-0}" != 1 ] && [ -z "${PRR_TESTS:-}" ] ||
+		return 1
+	kernels=$(sed -n 's/^# prr-kernels: //p' \
+		"$REPO/selftests/$1.sh" 2>/dev/null | head -n 1)
+	[ -n "$kernels" ] || return 1
+	for k in $kernels; do
+		[[ $KREL == "$k".* ]] && return 1
+	done
+	echo "$kernels"
+}
+
 run_one_test()
 {
-	local name=$1 log rc=0 reason bad t0=$SECONDS
+	local name=$1 log rc=0 reason bad t0=$SECONDS kernels
+
+	if kernels=$(run_elsewhere "$name"); then
+		result ok "$name" "SKIP kernel-independent: runs on $kernels (PRR_EVERY_KERNEL=1: here too)"
+		return
+	fi
 
 	log=$OUT_DIR/tests/$name.log
 	# shellcheck disable=SC2046

@@ -14,6 +14,10 @@
 #     traffic went past prr (forwarded 0);
 #   - the report formatter turns the results into a table with a row per
 #     variant and the goals section.
+#
+# It guards the benchmark's scripts, which do not depend on the kernel, so
+# it runs on one:
+# prr-kernels: 6.12
 
 set -u
 SELFTESTS=$(dirname "$(readlink -f "$0")")

@@ -12,6 +12,10 @@
 # partially overlaps an entry changes nothing and says which piece.
 # Separate links; a default entry sends whatever the set does not hold to
 # CPE-2.
+#
+# The kernel side of these forms (PRR_A_PIECES, PRR_A_NAME) is tested on
+# every kernel by prr_netlink; this test is about prrctl, so one kernel:
+# prr-kernels: 6.1
 
 set -u
 SELFTESTS=$(dirname "$(readlink -f "$0")")

@@ -18,6 +18,8 @@
 #                      memory, kmemleak and lockdep their metadata)
 #   PRR_VM_TIMEOUT     default 10800 (3 h for the whole VM)
 #   PRR_TEST_TIMEOUT   default 3000 (per test)
+#   PRR_EVERY_KERNEL   default 1: the tests marked for another kernel run
+#                      here too (the point is the detectors, not the kernel)
 #   PRR_TESTS, V       see selftests/guest-run.sh
 
 set -u
@@ -51,6 +53,7 @@ main()
 	PRR_VM_KERNEL=$CACHE/bzImage PRR_VM_MODROOT=$CACHE/root \
 	PRR_VM_MEM=${PRR_VM_MEM:-3072} PRR_VM_TIMEOUT=${PRR_VM_TIMEOUT:-10800} \
 	PRR_TEST_TIMEOUT=${PRR_TEST_TIMEOUT:-3000} PRR_LOCAL_KO=1 \
+	PRR_EVERY_KERNEL=${PRR_EVERY_KERNEL:-1} \
 		"$REPO/selftests/vm/run.sh" "$krel" selftests/debug/guest-debug.sh \
 		2>&1 | if [ "${V:-0}" -ge 1 ] 2>/dev/null; then
 			tee "$REPO/build/vm/$krel.run.log" >&2
