@@ -165,6 +165,12 @@ static void prr_rule_release(struct prr_entry *e, void *arg)
 	if (r->nh)
 		prr_nexthop_put(pn, r->nh);
 	call_rcu(&r->rcu, prr_rule_free_rcu);
+	/*
+	 * Called once per entry of a flushed or replaced table (a million,
+	 * perhaps), always from process context under pn->lock: the debug
+	 * kernel saw a 26 s RCU stall freeing 100,000 without this.
+	 */
+	cond_resched();
 }
 
 /* A rule for piece @i of @spec, not linked anywhere yet; NULL: no memory. */
