@@ -580,14 +580,14 @@ static bool prr_rule_same(const struct prr_rule *a, const struct prr_rule *b)
 }
 
 /*
- * The differences between the live table and @st's, entry by entry: the
- * removed entries first, then those replaced or added, so that applying
- * the notifications in order never meets a partial overlap.
+ * The differences between the table replaced, @old, and the live one, @new,
+ * entry by entry: the removed entries first (with their final counters),
+ * then those replaced or added, so that applying the notifications in order
+ * never meets a partial overlap.
  */
-static void prr_stage_notify(struct prr_net *pn, struct prr_stage *st,
-			     struct prr_ntf *ntf)
+static void prr_stage_notify(const struct prr_table *old,
+			     const struct prr_table *new, struct prr_ntf *ntf)
 {
-	const struct prr_table *old = &pn->table, *new = &st->head.table;
 	const struct prr_entry *e, *o;
 	struct prr_cursor c = {};
 
@@ -630,10 +630,10 @@ int prr_net_replace_commit(struct prr_net *pn, u32 portid,
 		}
 	}
 	prr_stage_carry_counters(pn, st);
-	prr_ntf_begin(&ntf, pn);
-	prr_stage_notify(pn, st, &ntf);
 	/* From here on packets see the new table; the old one is in st. */
 	prr_table_swap(&pn->table, &st->head.table);
+	prr_ntf_begin(&ntf, pn);
+	prr_stage_notify(&st->head.table, &pn->table, &ntf);
 	prr_net_apply_config(pn, &st->config, &ntf);
 	pn->gen++;
 	/* The old rules: freed after a grace period, like any removal. */

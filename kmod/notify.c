@@ -15,8 +15,10 @@
  *
  * Messages are packed into skbs of NLMSG_GOODSIZE: a flush of thousands of
  * entries costs a listener's receive buffer a few pages, not thousands of
- * skbs.  When a message cannot be built the listeners get ENOBUFS, the
- * signal netlink uses for lost notifications.
+ * skbs.  Each skb goes out as soon as it is full, so a change of a million
+ * entries holds one skb at a time, not the whole log.  When a message
+ * cannot be built the listeners get ENOBUFS, the signal netlink uses for
+ * lost notifications.
  */
 
 #include <net/genetlink.h>
@@ -32,14 +34,24 @@ const struct genl_multicast_group prr_mcgrps[PRR_MCGRP_COUNT] = {
 void prr_ntf_begin(struct prr_ntf *n, struct prr_net *pn)
 {
 	n->net = pn->net;
-	__skb_queue_head_init(&n->full);
 	n->skb = NULL;
 	n->lost = false;
 	n->listening = genl_has_listeners(&prr_genl_family, pn->net,
 					  PRR_MCGRP_TABLE_IDX);
 }
 
-/* Starts a message in the current skb, moving to a new one when full. */
+static void prr_ntf_send(struct prr_ntf *n, struct sk_buff *skb)
+{
+	if (!skb->len) {
+		kfree_skb(skb);
+		return;
+	}
+	/* Overrun listeners get ENOBUFS from netlink itself. */
+	genlmsg_multicast_netns(&prr_genl_family, n->net, skb, 0,
+				PRR_MCGRP_TABLE_IDX, GFP_KERNEL);
+}
+
+/* Starts a message in the current skb; a full one is sent first. */
 static void *prr_ntf_put(struct prr_ntf *n, u8 cmd, u16 flags)
 {
 	void *hdr;
@@ -48,7 +60,7 @@ static void *prr_ntf_put(struct prr_ntf *n, u8 cmd, u16 flags)
 		hdr = genlmsg_put(n->skb, 0, 0, &prr_genl_family, flags, cmd);
 		if (hdr)
 			return hdr;
-		__skb_queue_tail(&n->full, n->skb);
+		prr_ntf_send(n, n->skb);
 	}
 	n->skb = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!n->skb)
@@ -97,7 +109,7 @@ void prr_ntf_rule(struct prr_ntf *n, u8 cmd, u16 flags,
 			break;
 		/* Retry once in an empty skb, where it fits. */
 		genlmsg_cancel(n->skb, hdr);
-		__skb_queue_tail(&n->full, n->skb);
+		prr_ntf_send(n, n->skb);
 		n->skb = NULL;
 		fresh = true;
 	}
@@ -123,26 +135,11 @@ void prr_ntf_config(struct prr_ntf *n, bool source_check, u8 unowned)
 	prr_ntf_finish(n, hdr, err);
 }
 
-static void prr_ntf_send(struct prr_ntf *n, struct sk_buff *skb)
-{
-	if (!skb->len) {
-		kfree_skb(skb);
-		return;
-	}
-	/* Overrun listeners get ENOBUFS from netlink itself. */
-	genlmsg_multicast_netns(&prr_genl_family, n->net, skb, 0,
-				PRR_MCGRP_TABLE_IDX, GFP_KERNEL);
-}
-
-/* Sends what was collected, in order; listeners learn of any loss. */
+/* Sends the last skb; listeners learn of any loss. */
 void prr_ntf_end(struct prr_ntf *n)
 {
-	struct sk_buff *skb;
-
 	if (!n->listening)
 		return;
-	while ((skb = __skb_dequeue(&n->full)))
-		prr_ntf_send(n, skb);
 	if (n->skb)
 		prr_ntf_send(n, n->skb);
 	n->skb = NULL;

@@ -3,11 +3,11 @@
  * Table change notifications on the PRR_MCGRP_TABLE multicast group of the
  * "prr" family: the log of port-set assignments RFC 6346 §6 asks for.
  *
- * A writer collects the notifications of one change while it holds
- * prr_net.lock (prr_ntf_begin(), prr_ntf_rule(), prr_ntf_config()) and
- * sends them, in order, once the change is committed (prr_ntf_end(), still
- * under the lock, so that the notifications of two writers never mix).
- * Nothing is built when nobody listens in the namespace.
+ * A writer builds the notifications of one change while it holds
+ * prr_net.lock (prr_ntf_begin(), prr_ntf_rule(), prr_ntf_config()), each
+ * skb sent as it fills and the last by prr_ntf_end(), all under the lock, so
+ * that the notifications of two writers never mix.  Nothing is built when
+ * nobody listens in the namespace.
  */
 #ifndef _PRR_NOTIFY_H
 #define _PRR_NOTIFY_H
@@ -29,7 +29,6 @@ extern const struct genl_multicast_group prr_mcgrps[PRR_MCGRP_COUNT];
 /* The notifications of one change, packed several to an skb. */
 struct prr_ntf {
 	struct net *net;
-	struct sk_buff_head full;	/* skbs filled, not sent yet */
 	struct sk_buff *skb;		/* being filled; NULL: none yet */
 	bool listening;			/* someone listens: build them */
 	bool lost;			/* one could not be built */
