@@ -567,12 +567,41 @@ prr_module_insert()
 	fi
 }
 
+# Registering or removing the only IPv4 PRE_ROUTING (LOCAL_OUT) hook of the
+# machine flips a static key and patches the kernel's code in ip_rcv()
+# (ip_local_out()) with text_poke_bp().  Under TCG, doing so while another
+# vCPU runs through that code has crashed the guest ("Oops: int3" in
+# ip_rcv, 6.12, during rmmod/insmod under traffic): an emulator race, which
+# real CPUs do not have.  An nft chain at both hooks, in a namespace of its
+# own, keeps the keys on, so prr's hooks coming and going patch nothing.
+topo_hold_nf_hooks()
+{
+	local ns="${NS_PRR%-prr}-hooks"
+
+	[ ! -e "/run/netns/$ns" ] || return 0
+	ip netns add "$ns" || return 1
+	TOPO_EXTRA_NS+=("$ns")
+	ns_exec "$ns" nft -f - <<-EOF
+	table ip prrhold {
+		chain pre {
+			type filter hook prerouting priority 0; policy accept;
+		}
+		chain out {
+			type filter hook output priority 0; policy accept;
+		}
+	}
+	EOF
+}
+
 # flood_start PORTS PPS: a steady UDP stream from RT1 to the shared address's
 # PORTS (comma-separated) in the background, until flood_stop.  nsenter
-# itself, not a shell function, so that $! is the sender.
+# itself, not a shell function, so that $! is the sender.  The tests that
+# flood are those that load and unload prr meanwhile: see
+# topo_hold_nf_hooks.
 FLOOD_PID=
 flood_start()
 {
+	topo_hold_nf_hooks || return 1
 	nsenter --net="/run/netns/$NS_RT1" -- "$PRR_PROBE" send \
 		--src "$RT1_ADDR" --dst "$SHARED" --proto udp --ports "$1" \
 		--repeat 1000000 --pps "$2" --quiet >/dev/null 2>&1 &
