@@ -23,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "classify.h"
+#include "test_rng.h"
 
 enum {
 	ICMP = 1, TCP = 6, UDP = 17, DCCP = 33, GRE = 47, ESP = 50, AH = 51,
@@ -1101,15 +1102,11 @@ TEST(model_sanity)
 
 /* ---- Random datagrams ---------------------------------------------------- */
 
-static u64 rng_state;
+static unsigned long long rng_state;
 
 static u64 rng(void)
 {
-	/* xorshift64*: deterministic, so a failure reproduces. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1dull;
+	return test_rng_next(&rng_state);
 }
 
 static u32 below(u32 n)

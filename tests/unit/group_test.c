@@ -17,6 +17,7 @@
 #include "prrctl.h"
 #include "notation.h"
 #include "kselftest_harness.h"
+#include "test_rng.h"
 
 struct prrctl_opts opts;
 
@@ -29,11 +30,7 @@ static unsigned long long rng_state = 0x2545f4914f6cdd1dull;
 
 static unsigned int rng(void)
 {
-	/* xorshift64*: deterministic, so a failure reproduces. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545f4914f6cdd1dull) >> 32;
+	return test_rng_next(&rng_state) >> 32;
 }
 
 static bool meet(struct prr_piece a, struct prr_piece b)

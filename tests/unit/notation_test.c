@@ -12,6 +12,7 @@
 
 #include "kselftest_harness.h"
 #include "notation.h"
+#include "test_rng.h"
 
 #define NPORTS	65536u
 #define MAXW	(4 * PRR_NOTATION_MAX + 4)
@@ -21,11 +22,7 @@ static unsigned long long rng_state = 0x9e3779b97f4a7c15ull;
 
 static unsigned int rng(void)
 {
-	/* xorshift64*: deterministic, so a failure reproduces. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (rng_state * 0x2545f4914f6cdd1dull) >> 32;
+	return test_rng_next(&rng_state) >> 32;
 }
 
 /* RFC 7597 §5.1 membership, straight from the definition. */
