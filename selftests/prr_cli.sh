@@ -73,12 +73,7 @@ test_formats()
 		"$(prr_ctl stats | awk 'NF == 2 && $2 ~ /^[0-9]+$/ { print $1 }' |
 			sort | paste -s -d' ')"
 
-	# show's lines, without counters, are valid add-cpe arguments
-	prr_flush
-	while read -r line; do
-		# shellcheck disable=SC2086
-		prr_ctl add-cpe ${line% packets *} || break
-	done < <(tail -n +2 <<<"$show")
+	readd_shown "$show"
 	ktap_expect "show output re-added with add-cpe gives the same table" \
 		"$show" "$(prr_ctl show)"
 	prr_flush

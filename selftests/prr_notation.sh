@@ -221,12 +221,7 @@ add-cpe 192.0.2.1 ports 2000-2099 drop name x!y~" "$save"
 	ktap_expect "-batch of the saved file gives the same table" \
 		"$save" "$out$(table_text)"
 
-	# show's lines, without counters, are add-cpe arguments.
-	prr_flush
-	while read -r line; do
-		# shellcheck disable=SC2086
-		prr_ctl add-cpe ${line% packets *} || break
-	done < <(tail -n +2 <<<"$show")
+	readd_shown "$show"
 	ktap_expect "show's lines re-added with add-cpe give the same table" \
 		"$save" "$(table_text)"
 	ktap_expect "the two unnamed psid CPEs via CPE-2 stay two lines" "2" \

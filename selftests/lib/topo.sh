@@ -567,6 +567,20 @@ prr_module_insert()
 	fi
 }
 
+# readd_shown SHOW: flushes the PRR's table, then adds back every CPE line
+# of SHOW (the output of `prrctl show`: a settings line, then one CPE a
+# line) without its counters, each as the arguments of one add-cpe.
+readd_shown()
+{
+	local line
+
+	prr_flush
+	while read -r line; do
+		# shellcheck disable=SC2086 # the line's words are arguments
+		prr_ctl add-cpe ${line% packets *} || break
+	done < <(tail -n +2 <<<"$1")
+}
+
 # Registering or removing the only IPv4 PRE_ROUTING (LOCAL_OUT) hook of the
 # machine flips a static key and patches the kernel's code in ip_rcv()
 # (ip_local_out()) with text_poke_bp().  Under TCG, doing so while another
