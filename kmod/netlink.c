@@ -63,10 +63,11 @@ static const struct nla_policy prr_nat_policy[PRR_A_NAT_PREFIX_LEN + 1] = {
 	[PRR_A_NAT_PREFIX_LEN]	= NLA_POLICY_MAX(NLA_U8, 32),
 };
 
-static const struct nla_policy prr_config_policy[PRR_A_STAGED + 1] = {
+static const struct nla_policy prr_config_policy[PRR_A_ENTRY_COUNTERS + 1] = {
 	[PRR_A_SOURCE_CHECK]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[PRR_A_UNOWNED]		= NLA_POLICY_MAX(NLA_U8, PRR_UNOWNED_MAX),
 	[PRR_A_STAGED]		= { .type = NLA_FLAG },
+	[PRR_A_ENTRY_COUNTERS]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 /* True if @attr is present; otherwise reports @msg and the missing attr. */
@@ -353,13 +354,15 @@ int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
 {
 	u64 packets, bytes;
 
-	prr_rule_read_counters(r, &packets, &bytes);
 	if (nla_put_in_addr(skb, PRR_A_ADDR, r->ent.addr) ||
 	    nla_put_u16(skb, PRR_A_PORT_VALUE, r->ent.value) ||
 	    nla_put_u16(skb, PRR_A_PORT_MASK, r->ent.mask) ||
-	    nla_put_u8(skb, PRR_A_ACTION, r->action) ||
-	    nla_put_u64_64bit(skb, PRR_A_PACKETS, packets, PRR_A_PAD) ||
-	    nla_put_u64_64bit(skb, PRR_A_BYTES, bytes, PRR_A_PAD))
+	    nla_put_u8(skb, PRR_A_ACTION, r->action))
+		return -EMSGSIZE;
+	/* An entry added with entry-counters off has none to report. */
+	if (prr_rule_read_counters(r, &packets, &bytes) &&
+	    (nla_put_u64_64bit(skb, PRR_A_PACKETS, packets, PRR_A_PAD) ||
+	     nla_put_u64_64bit(skb, PRR_A_BYTES, bytes, PRR_A_PAD)))
 		return -EMSGSIZE;
 	if (r->nh && nla_put_in_addr(skb, PRR_A_VIA, r->nh->gw))
 		return -EMSGSIZE;
@@ -507,13 +510,26 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/* Every setting, as PRR_CMD_GET_CONFIG replies and notifications carry. */
+int prr_nl_put_config(struct sk_buff *skb, const struct prr_config *c)
+{
+	if (nla_put_u8(skb, PRR_A_SOURCE_CHECK, c->source_check) ||
+	    nla_put_u8(skb, PRR_A_UNOWNED, c->unowned) ||
+	    nla_put_u8(skb, PRR_A_ENTRY_COUNTERS, c->entry_counters))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int prr_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 {
 	struct prr_net *pn = prr_net(genl_info_net(info));
 	struct nlattr **attrs = info->attrs;
-	struct prr_config c = { .source_check = -1, .unowned = -1 };
+	struct prr_config c = {
+		.source_check = -1, .unowned = -1, .entry_counters = -1
+	};
 
-	if (!attrs[PRR_A_SOURCE_CHECK] && !attrs[PRR_A_UNOWNED]) {
+	if (!attrs[PRR_A_SOURCE_CHECK] && !attrs[PRR_A_UNOWNED] &&
+	    !attrs[PRR_A_ENTRY_COUNTERS]) {
 		NL_SET_ERR_MSG(info->extack, "missing setting");
 		return -EINVAL;
 	}
@@ -521,6 +537,8 @@ static int prr_nl_set_config(struct sk_buff *skb, struct genl_info *info)
 		c.source_check = nla_get_u8(attrs[PRR_A_SOURCE_CHECK]);
 	if (attrs[PRR_A_UNOWNED])
 		c.unowned = nla_get_u8(attrs[PRR_A_UNOWNED]);
+	if (attrs[PRR_A_ENTRY_COUNTERS])
+		c.entry_counters = nla_get_u8(attrs[PRR_A_ENTRY_COUNTERS]);
 	if (nla_get_flag(attrs[PRR_A_STAGED]))
 		return prr_net_stage_config(pn, info->snd_portid, &c,
 					    info->extack);
@@ -559,9 +577,7 @@ static int prr_nl_get_config(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &prr_genl_family, 0,
 				PRR_CMD_GET_CONFIG);
 	prr_net_get_config(pn, &c);
-	if (!hdr ||
-	    nla_put_u8(msg, PRR_A_SOURCE_CHECK, c.source_check) ||
-	    nla_put_u8(msg, PRR_A_UNOWNED, c.unowned)) {
+	if (!hdr || prr_nl_put_config(msg, &c)) {
 		nlmsg_free(msg);
 		return -EMSGSIZE;
 	}

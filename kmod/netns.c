@@ -34,7 +34,8 @@ bool prr_table_writer_held(const struct prr_table *t)
 #endif
 }
 
-void prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
+/* Sums @r's counters; false (and zeros) when it has none. */
+bool prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
 			    u64 *bytes)
 {
 	const struct prr_counters *c;
@@ -44,6 +45,8 @@ void prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
 
 	*packets = 0;
 	*bytes = 0;
+	if (!r->counters)
+		return false;
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(r->counters, cpu);
 		do {
@@ -54,6 +57,7 @@ void prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
 		*packets += p;
 		*bytes += b;
 	}
+	return true;
 }
 
 /* Sums the namespace counters into @cnt[PRR_STATS_A_MAX + 1]. */
@@ -144,16 +148,27 @@ static struct prr_table *prr_target_table(struct prr_net *pn,
 	return st ? &st->head.table : NULL;
 }
 
-static void prr_rule_free(struct prr_rule *r)
+/*
+ * Rules are many and small: a cache of their own, not kmalloc-64, and no
+ * rcu_head (see reclaim.h).  docs/architecture.md counts on 40 bytes.
+ */
+static struct kmem_cache *prr_rule_cache;
+static_assert(sizeof(struct prr_rule) <= 40);
+
+static void prr_rule_free(void *obj)
 {
+	struct prr_rule *r = obj;
+
 	free_percpu(r->counters);
 	kfree(r->name);
-	kfree(r);
+	kmem_cache_free(prr_rule_cache, r);
 }
 
-static void prr_rule_free_rcu(struct rcu_head *head)
+/* Every writer unlocks here: the rules it unlinked go to RCU. */
+static void prr_net_unlock(struct prr_net *pn)
 {
-	prr_rule_free(container_of(head, struct prr_rule, rcu));
+	prr_reclaim_close(&pn->reclaim);
+	mutex_unlock(&pn->lock);
 }
 
 /* For an unlinked rule: readers may still hold it, so free it later. */
@@ -164,7 +179,7 @@ static void prr_rule_release(struct prr_entry *e, void *arg)
 
 	if (r->nh)
 		prr_nexthop_put(pn, r->nh);
-	call_rcu(&r->rcu, prr_rule_free_rcu);
+	prr_reclaim_add(&pn->reclaim, r);
 	/*
 	 * Called once per entry of a flushed or replaced table (a million,
 	 * perhaps), always from process context under pn->lock: the debug
@@ -173,25 +188,41 @@ static void prr_rule_release(struct prr_entry *e, void *arg)
 	cond_resched();
 }
 
-/* A rule for piece @i of @spec, not linked anywhere yet; NULL: no memory. */
+/*
+ * A rule for piece @i of @spec, not linked anywhere yet, without counters
+ * (prr_spec_counters() decides); NULL: no memory.
+ */
 static struct prr_rule *prr_rule_alloc(const struct prr_rule_spec *spec,
 				       unsigned int i)
 {
 	struct prr_rule *r;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kmem_cache_zalloc(prr_rule_cache, GFP_KERNEL);
 	if (!r)
 		return NULL;
-	r->counters = netdev_alloc_pcpu_stats(struct prr_counters);
-	if (spec->name)
+	if (spec->name) {
 		r->name = kstrdup(spec->name, GFP_KERNEL);
-	if (!r->counters || (spec->name && !r->name)) {
-		prr_rule_free(r);
-		return NULL;
+		if (!r->name) {
+			prr_rule_free(r);
+			return NULL;
+		}
 	}
 	r->ent = spec->ent[i];
 	r->action = spec->action;
 	return r;
+}
+
+/*
+ * Whether the rules of @spec get counters: per-entry counters cost 16 bytes
+ * per possible CPU, so an operator with a million entries may turn them
+ * off.  A restore's own setting, once it has set one, rules its entries.
+ */
+static bool prr_spec_counters(const struct prr_net *pn,
+			      const struct prr_rule_spec *spec)
+{
+	if (spec->staged && pn->stage->config.entry_counters >= 0)
+		return pn->stage->config.entry_counters;
+	return pn->entry_counters;
 }
 
 /* The table takes every piece of @spec?  Reports the first it refuses. */
@@ -247,6 +278,7 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	struct prr_ntf ntf;
 	unsigned int i, n = spec->n;
 	int err = -ENOMEM;
+	bool counters;
 
 	if (WARN_ON_ONCE(!n || n > PRR_PIECES_MAX))
 		return -EINVAL;
@@ -273,15 +305,21 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	}
 	if (!++pn->cpe_id)
 		pn->cpe_id = 1;
+	counters = prr_spec_counters(pn, spec);
 	for (i = 0; i < n; i++) {
 		r[i]->cpe_id = pn->cpe_id;
+		err = -ENOMEM;
+		if (counters) {
+			r[i]->counters =
+				netdev_alloc_pcpu_stats(struct prr_counters);
+			if (!r[i]->counters)
+				goto unlock;
+		}
 		if (spec->action != PRR_ACTION_VIA)
 			continue;
 		r[i]->nh = prr_nexthop_get(pn, spec->via, spec->oif);
-		if (!r[i]->nh) {
-			err = -ENOMEM;
+		if (!r[i]->nh)
 			goto unlock;
-		}
 	}
 	for (i = 0; i < n; i++) {
 		err = prr_table_insert(t, &r[i]->ent, &conflict);
@@ -298,14 +336,14 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 			prr_ntf_rule(&ntf, PRR_CMD_NEW_ENTRY, 0, r[i]);
 		prr_ntf_end(&ntf);
 	}
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	return 0;
 
 unlock:
 	for (i = 0; i < n; i++)
 		if (r[i] && r[i]->nh)
 			prr_nexthop_put(pn, r[i]->nh);
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 free:
 	for (i = 0; i < n; i++)
 		if (r[i])
@@ -346,7 +384,7 @@ int prr_net_del_rules(struct prr_net *pn, const struct prr_entry *keys,
 	prr_ntf_end(&ntf);
 	pn->gen++;
 unlock:
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	return err;
 }
 
@@ -403,7 +441,7 @@ int prr_net_del_name(struct prr_net *pn, const char *name,
 	pn->gen++;
 	err = 0;
 unlock:
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	return err;
 }
 
@@ -435,7 +473,15 @@ void prr_net_flush(struct prr_net *pn, const __be32 *addr)
 		prr_table_flush(&pn->table, prr_rule_release_ntf, &fa);
 	pn->gen++;
 	prr_ntf_end(&fa.ntf);
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
+}
+
+static void prr_net_read_config(const struct prr_net *pn,
+				struct prr_config *c)
+{
+	c->source_check = pn->source_check;
+	c->unowned = pn->unowned;
+	c->entry_counters = pn->entry_counters;
 }
 
 /* Applies @c; a change of any setting is notified. */
@@ -443,16 +489,19 @@ static void prr_net_apply_config(struct prr_net *pn,
 				 const struct prr_config *c,
 				 struct prr_ntf *ntf)
 {
-	bool check = pn->source_check;
-	u8 unowned = pn->unowned;
+	struct prr_config old, now;
 
 	lockdep_assert_held(&pn->lock);
+	prr_net_read_config(pn, &old);
 	if (c->source_check >= 0)
 		WRITE_ONCE(pn->source_check, !!c->source_check);
 	if (c->unowned >= 0)
 		WRITE_ONCE(pn->unowned, c->unowned);
-	if (pn->source_check != check || pn->unowned != unowned)
-		prr_ntf_config(ntf, pn->source_check, pn->unowned);
+	if (c->entry_counters >= 0)
+		pn->entry_counters = c->entry_counters;
+	prr_net_read_config(pn, &now);
+	if (memcmp(&old, &now, sizeof(now)))
+		prr_ntf_config(ntf, &now);
 }
 
 void prr_net_set_config(struct prr_net *pn, const struct prr_config *c)
@@ -463,15 +512,14 @@ void prr_net_set_config(struct prr_net *pn, const struct prr_config *c)
 	prr_ntf_begin(&ntf, pn);
 	prr_net_apply_config(pn, c, &ntf);
 	prr_ntf_end(&ntf);
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 }
 
 void prr_net_get_config(struct prr_net *pn, struct prr_config *c)
 {
 	mutex_lock(&pn->lock);
-	c->source_check = pn->source_check;
-	c->unowned = pn->unowned;
-	mutex_unlock(&pn->lock);
+	prr_net_read_config(pn, c);
+	prr_net_unlock(pn);
 }
 
 /*
@@ -493,6 +541,7 @@ int prr_net_replace_begin(struct prr_net *pn, u32 portid,
 	st->portid = portid;
 	st->config.source_check = -1;
 	st->config.unowned = -1;
+	st->config.entry_counters = -1;
 
 	mutex_lock(&pn->lock);
 	if (pn->stage) {
@@ -503,7 +552,7 @@ int prr_net_replace_begin(struct prr_net *pn, u32 portid,
 		pn->stage = st;
 		WRITE_ONCE(pn->stage_owner, portid);
 	}
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	if (err)
 		kfree(st);
 	return err;
@@ -522,8 +571,10 @@ int prr_net_stage_config(struct prr_net *pn, u32 portid,
 			st->config.source_check = c->source_check;
 		if (c->unowned >= 0)
 			st->config.unowned = c->unowned;
+		if (c->entry_counters >= 0)
+			st->config.entry_counters = c->entry_counters;
 	}
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	return st ? 0 : -ENOENT;
 }
 
@@ -562,9 +613,9 @@ static void prr_stage_carry_counters(struct prr_net *pn, struct prr_stage *st)
 			continue;
 		nr = prr_rule_of(e);
 		or = prr_rule_of(old);
-		if (nr->action != or->action || nr->nh != or->nh)
+		if (nr->action != or->action || nr->nh != or->nh ||
+		    !nr->counters || !prr_rule_read_counters(or, &packets, &bytes))
 			continue;
-		prr_rule_read_counters(or, &packets, &bytes);
 		cnt = per_cpu_ptr(nr->counters, raw_smp_processor_id());
 		u64_stats_update_begin(&cnt->syncp);
 		u64_stats_add(&cnt->packets, packets);
@@ -641,7 +692,7 @@ int prr_net_replace_commit(struct prr_net *pn, u32 portid,
 	prr_ntf_end(&ntf);
 	err = 0;
 unlock:
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	return err;
 }
 
@@ -655,7 +706,7 @@ int prr_net_replace_abort(struct prr_net *pn, u32 portid,
 		prr_stage_free(pn);
 		err = 0;
 	}
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	return err;
 }
 
@@ -673,7 +724,7 @@ void prr_net_release_portid(struct net *net, u32 portid)
 	mutex_lock(&pn->lock);
 	if (pn->stage && pn->stage->portid == portid)
 		prr_stage_free(pn);
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 }
 
 static int __net_init prr_net_init(struct net *net)
@@ -699,6 +750,8 @@ static int __net_init prr_net_init(struct net *net)
 	/* RFC 7597 §8.1: validation is what a MAP node does by default. */
 	pn->source_check = true;
 	pn->unowned = PRR_UNOWNED_DROP;
+	pn->entry_counters = true;
+	prr_reclaim_init(&pn->reclaim, prr_rule_free);
 	prr_hook_ops_init(pn->hook_ops, pn);
 	/* The netdevice notifier may look at this namespace from now on. */
 	smp_store_release(&pn->ready, true);
@@ -720,7 +773,7 @@ static void __net_exit prr_net_exit(struct net *net)
 		prr_stage_free(pn);
 	prr_nat_exit(pn);
 	prr_table_flush(&pn->table, prr_rule_release, pn);
-	mutex_unlock(&pn->lock);
+	prr_net_unlock(pn);
 	prr_nexthop_index_destroy(pn);
 	free_percpu(pn->stats);
 }
@@ -739,10 +792,21 @@ static struct pernet_operations prr_net_ops = {
  */
 int prr_netns_init(void)
 {
-	return register_pernet_device(&prr_net_ops);
+	int err;
+
+	prr_rule_cache = KMEM_CACHE(prr_rule, 0);
+	if (!prr_rule_cache)
+		return -ENOMEM;
+	err = register_pernet_device(&prr_net_ops);
+	if (err)
+		kmem_cache_destroy(prr_rule_cache);
+	return err;
 }
 
 void prr_netns_exit(void)
 {
 	unregister_pernet_device(&prr_net_ops);
+	/* The namespaces' last rules are in RCU callbacks. */
+	rcu_barrier();
+	kmem_cache_destroy(prr_rule_cache);
 }

@@ -17,6 +17,7 @@
 #include <linux/prr.h>
 
 #include "portset.h"
+#include "reclaim.h"
 
 struct prr_nexthop;
 
@@ -35,11 +36,11 @@ struct prr_stats {
 /* A table entry and what to do with the packets it matches. */
 struct prr_rule {
 	struct prr_entry ent;
+	struct prr_nexthop *nh;		/* PRR_ACTION_VIA only */
+	/* NULL: the namespace's entry-counters setting was off */
+	struct prr_counters __percpu *counters;
 	u8 action;			/* enum prr_action */
 	u32 cpe_id;			/* PRR_A_CPE_ID; control plane only */
-	struct prr_nexthop *nh;		/* PRR_ACTION_VIA only */
-	struct prr_counters __percpu *counters;
-	struct rcu_head rcu;
 	char *name;			/* PRR_A_NAME or NULL; control plane */
 };
 
@@ -63,6 +64,7 @@ struct prr_rule_spec {
 struct prr_config {
 	int source_check;		/* -1: unchanged */
 	int unowned;			/* -1: unchanged */
+	int entry_counters;		/* -1: unchanged */
 };
 
 /*
@@ -96,6 +98,7 @@ struct prr_net {
 			struct prr_table table;
 		};
 	};
+	struct prr_reclaim reclaim;	/* unlinked rules, under lock */
 	struct prr_stage *stage;	/* under lock; NULL: none */
 	u32 stage_owner;		/* its portid, readable without lock */
 	struct list_head nexthops;	/* written under lock, read under RCU */
@@ -111,6 +114,7 @@ struct prr_net {
 	/* Settings: written under lock, read with READ_ONCE() by packets. */
 	bool source_check;
 	u8 unowned;			/* enum prr_unowned */
+	bool entry_counters;		/* for the entries added from now on */
 	u32 gen;			/* bumped by every change; for dumps */
 	u32 cpe_id;			/* the last PRR_A_CPE_ID given */
 	struct net *net;
@@ -153,15 +157,18 @@ static inline unsigned int prr_drop(struct prr_net *pn,
 
 static inline void prr_rule_count(const struct prr_rule *r, unsigned int len)
 {
-	struct prr_counters *c = this_cpu_ptr(r->counters);
+	struct prr_counters *c;
 
+	if (!r->counters)
+		return;
+	c = this_cpu_ptr(r->counters);
 	u64_stats_update_begin(&c->syncp);
 	u64_stats_inc(&c->packets);
 	u64_stats_add(&c->bytes, len);
 	u64_stats_update_end(&c->syncp);
 }
 
-void prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
+bool prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
 			    u64 *bytes);
 void prr_net_read_stats(struct prr_net *pn, u64 *cnt);
 

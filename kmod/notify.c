@@ -117,7 +117,7 @@ void prr_ntf_rule(struct prr_ntf *n, u8 cmd, u16 flags,
 }
 
 /* The namespace settings after a change (PRR_CMD_SET_CONFIG). */
-void prr_ntf_config(struct prr_ntf *n, bool source_check, u8 unowned)
+void prr_ntf_config(struct prr_ntf *n, const struct prr_config *c)
 {
 	void *hdr;
 	int err;
@@ -129,9 +129,7 @@ void prr_ntf_config(struct prr_ntf *n, bool source_check, u8 unowned)
 		n->lost = true;
 		return;
 	}
-	err = nla_put_u8(n->skb, PRR_A_SOURCE_CHECK, source_check) ?:
-	      nla_put_u8(n->skb, PRR_A_UNOWNED, unowned) ?:
-	      prr_ntf_put_cookie(n);
+	err = prr_nl_put_config(n->skb, c) ?: prr_ntf_put_cookie(n);
 	prr_ntf_finish(n, hdr, err);
 }
 

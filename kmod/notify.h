@@ -37,7 +37,7 @@ struct prr_ntf {
 void prr_ntf_begin(struct prr_ntf *n, struct prr_net *pn);
 void prr_ntf_rule(struct prr_ntf *n, u8 cmd, u16 flags,
 		  const struct prr_rule *r);
-void prr_ntf_config(struct prr_ntf *n, bool source_check, u8 unowned);
+void prr_ntf_config(struct prr_ntf *n, const struct prr_config *c);
 void prr_ntf_end(struct prr_ntf *n);
 
 /* One notification about rule @r: begin, rule, end. */

@@ -12,6 +12,8 @@
 #   - in the prr variants prr forwarded them (its forwarded counter equals
 #     the sink's count, no drop counter moved), and the hook-only variant's
 #     traffic went past prr (forwarded 0);
+#   - control.tsv has the load of each prr table with its entry-counters
+#     setting (prr-64 is loaded with it off, the size word's suffix n);
 #   - the report formatter turns the results into a table with a row per
 #     variant and the goals section.
 #
@@ -51,7 +53,7 @@ run_bench()
 
 	if out=$(PRR_BENCH_OUT=$OUT PRR_BENCH_ROUNDS=1 PRR_BENCH_SECONDS=1 \
 		 PRR_BENCH_WARMUP_PKTS=300 \
-		 PRR_BENCH_PRR_SIZES="256 64m" PRR_BENCH_STOCK_SIZES=128 \
+		 PRR_BENCH_PRR_SIZES="256 64mn" PRR_BENCH_STOCK_SIZES=128 \
 		 PRR_BENCH_MAP_SIZES=256 "$BENCH/guest.sh" 2>&1); then
 		ktap_ok "forwarding benchmark runs ($((SECONDS - t0)) s)"
 		return 0
@@ -106,6 +108,14 @@ check_prr_counters()
 		"$(result_field "$v" prr_fwd) $(result_field "$v" prr_drop)"
 }
 
+check_control()
+{
+	ktap_expect "control.tsv: each prr table with its entry-counters setting" \
+		"prr-256 256 on
+prr-64 64 off" "$(awk -F '\t' 'NR > 1 { print $1, $2, $3 }' \
+			"$OUT/control.tsv")"
+}
+
 check_report()
 {
 	local out v missing=
@@ -146,6 +156,7 @@ main()
 		prr-*) check_prr_counters "$v" ;;
 		esac
 	done
+	check_control
 	check_report
 	ktap_finish
 }

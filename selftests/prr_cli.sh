@@ -4,7 +4,8 @@
 # prrctl behaviour seen from the command line and the data path: output
 # formats (text and JSON), every rejected input (exact message, exit code,
 # configuration unchanged), del-cpe and flush taking effect on traffic,
-# per-namespace isolation, and permissions (unprivileged users may read,
+# per-namespace isolation, entry-counters off (no per-entry counters, traffic
+# still forwarded and counted per namespace), and permissions (unprivileged users may read,
 # only CAP_NET_ADMIN over the namespace may write).  Separate links.
 
 set -u
@@ -43,7 +44,7 @@ test_formats()
 	n=$(grep -cE '^192\.0\.2\.1 port-value 0x[0-9a-f]{4} port-mask 0x[0-9a-f]{4} (via [0-9.]+( dev [^ ]+)?|local|drop) packets [0-9]+ bytes [0-9]+$' \
 		<<<"$show")
 	ktap_expect "show: the settings, then one line per entry in the add-cpe grammar plus counters" \
-		"source-check on unowned drop 5 4" \
+		"source-check on unowned drop entry-counters on 5 4" \
 		"$(head -n 1 <<<"$show") $(grep -c . <<<"$show") $n"
 	for want in \
 		"192.0.2.1 port-value 0x0400 port-mask 0x1400 via $CPE1_ADDR dev $CPE1_DEV packets 0 bytes 0" \
@@ -233,6 +234,39 @@ test_del_flush()
 		"$COUNTS"
 }
 
+# entry-counters off: CPE-1 is added without counters, CPE-2 (after
+# "on" again) with; both forward, and the namespace still counts.
+test_entry_counters()
+{
+	local before show out
+
+	prr_ctl set entry-counters off || ktap_diag "set entry-counters off failed"
+	prr_add port-value 0x0400 port-mask 0x1400 via "$CPE1_ADDR" || return
+	prr_ctl set entry-counters on || ktap_diag "set entry-counters on failed"
+	prr_add port-value 0x1000 port-mask 0x1400 via "$CPE2_ADDR" || return
+	before=$(prr_stats)
+	send_both_sets
+	ktap_expect "entry-counters off: both CPEs still receive their 6 ports" \
+		"6 6" "$COUNTS"
+	ktap_expect "... and the namespace counts them forwarded" \
+		"forwarded=12" "$(stats_moved "$before")"
+	show=$(prr_ctl show)
+	ktap_expect "show: no counters for the entry added with it off, 6 packets for the other" \
+		"192.0.2.1 port-value 0x0400 port-mask 0x1400 via $CPE1_ADDR
+192.0.2.1 port-value 0x1000 port-mask 0x1400 via $CPE2_ADDR packets 6" \
+		"$(grep '^192' <<<"$show" | sed 's/ bytes [0-9]*$//')"
+	ktap_expect "-j show: no packets and bytes keys for it" \
+		'[[1024,false,false],[4096,true,true]]' \
+		"$(prr_ctl -j show | jq -c 'map([.port_value, has("packets"), has("bytes")])')"
+	ktap_expect "show config and -j show config say entry-counters on" \
+		'source-check on unowned drop entry-counters on "on"' \
+		"$(prr_ctl show config) $(prr_ctl -j show config | jq -c .entry_counters)"
+	out=$(prr_ctl set entry-counters maybe 2>&1)
+	ktap_expect "a bad value is refused with one line, exit 2" \
+		'2 prrctl: invalid entry-counters "maybe": expected "on" or "off"' \
+		"$? $out"
+}
+
 test_isolation()
 {
 	local iso show before before1 before2 zero
@@ -350,6 +384,7 @@ if topo_create links; then
 	run_test test_formats
 	run_test test_rejects
 	run_test test_del_flush
+	run_test test_entry_counters
 	run_test test_isolation
 	run_test test_permissions
 	topo_destroy

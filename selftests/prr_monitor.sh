@@ -224,7 +224,7 @@ del 192.0.2.2 32768 32768 local null null packets 0 bytes 0" \
 		grep -qE " del 192\.0\.2\.1 port-value 0x1000 port-mask 0x1400 via ${CPE2_ADDR//./\\.} $b\$" \
 		"$TOPO_DIR/text.out"
 	ktap_check "a text config line has the words of set" \
-		grep -qE " config source-check off unowned reject\$" \
+		grep -qE " config source-check off unowned reject entry-counters on\$" \
 		"$TOPO_DIR/text.out"
 	prr_ctl set source-check on unowned drop
 }

@@ -52,6 +52,7 @@ struct entry_seen {
 	__u64 bytes;
 	__u8 source_check;
 	__u8 unowned;
+	__u8 entry_counters;
 	__u32 cpe_id;
 	char name[PRR_NAME_MAX];
 };
@@ -219,6 +220,10 @@ static int entry_attr_cb(const struct nlattr *attr, void *data)
 	case PRR_A_UNOWNED:
 		if (attr_ok(attr, MNL_TYPE_U8, ans))
 			e->unowned = mnl_attr_get_u8(attr);
+		break;
+	case PRR_A_ENTRY_COUNTERS:
+		if (attr_ok(attr, MNL_TYPE_U8, ans))
+			e->entry_counters = mnl_attr_get_u8(attr);
 		break;
 	case PRR_A_CPE_ID:
 		if (attr_ok(attr, MNL_TYPE_U32, ans))
@@ -1104,6 +1109,7 @@ static void get_config(struct __test_metadata *_metadata,
 	EXPECT_FALSE(ans.malformed);
 	EXPECT_TRUE(ans.last.has[PRR_A_SOURCE_CHECK]);
 	EXPECT_TRUE(ans.last.has[PRR_A_UNOWNED]);
+	EXPECT_TRUE(ans.last.has[PRR_A_ENTRY_COUNTERS]);
 	*seen = ans.last;
 }
 
@@ -1116,8 +1122,9 @@ TEST_F(prr, config_defaults_and_set)
 	get_config(_metadata, sk, &c);
 	EXPECT_EQ(1, c.source_check);
 	EXPECT_EQ(PRR_UNOWNED_DROP, c.unowned);
+	EXPECT_EQ(1, c.entry_counters);
 
-	/* One setting changes, the other stays. */
+	/* One setting changes, the others stay. */
 	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
 	mnl_attr_put_u8(nlh, PRR_A_UNOWNED, PRR_UNOWNED_REJECT);
 	expect_ok(_metadata, sk, nlh);
@@ -1131,6 +1138,64 @@ TEST_F(prr, config_defaults_and_set)
 	get_config(_metadata, sk, &c);
 	EXPECT_EQ(0, c.source_check);
 	EXPECT_EQ(PRR_UNOWNED_REJECT, c.unowned);
+	EXPECT_EQ(1, c.entry_counters);
+}
+
+/* Asks for the entry SHARED value/mask into @e. */
+static void get_one(struct __test_metadata *_metadata, struct prr_sock *sk,
+		    __u16 value, __u16 mask, struct entry_seen *e)
+{
+	struct answer ans;
+
+	ASSERT_EQ(0, talk(sk, entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY,
+					    SHARED, value, mask, 0),
+			  entry_cb, &ans));
+	ASSERT_EQ(0, ans.error);
+	ASSERT_EQ(1, ans.replies);
+	*e = ans.last;
+}
+
+/*
+ * entry-counters off: the entries added afterwards report no counters
+ * (and cost none); those added before keep theirs, as do those added once
+ * it is on again.
+ */
+TEST_F(prr, entry_counters_setting)
+{
+	struct prr_sock *sk = &self->s;
+	const struct nlattr *bad;
+	struct entry_seen c, e;
+	struct nlmsghdr *nlh;
+
+	add_entry(_metadata, sk, SHARED, 0x0000, 0xc000, PRR_ACTION_LOCAL);
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_ENTRY_COUNTERS, 0);
+	expect_ok(_metadata, sk, nlh);
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(0, c.entry_counters);
+	EXPECT_EQ(1, c.source_check);
+	add_entry(_metadata, sk, SHARED, 0x4000, 0xc000, PRR_ACTION_LOCAL);
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	mnl_attr_put_u8(nlh, PRR_A_ENTRY_COUNTERS, 1);
+	expect_ok(_metadata, sk, nlh);
+	add_entry(_metadata, sk, SHARED, 0x8000, 0xc000, PRR_ACTION_LOCAL);
+
+	get_one(_metadata, sk, 0x0000, 0xc000, &e);
+	EXPECT_TRUE(e.has[PRR_A_PACKETS] && e.has[PRR_A_BYTES]);
+	get_one(_metadata, sk, 0x4000, 0xc000, &e);
+	EXPECT_FALSE(e.has[PRR_A_PACKETS] || e.has[PRR_A_BYTES]);
+	EXPECT_TRUE(e.has[PRR_A_CPE_ID] && e.has[PRR_A_ACTION]);
+	get_one(_metadata, sk, 0x8000, 0xc000, &e);
+	EXPECT_TRUE(e.has[PRR_A_PACKETS] && e.has[PRR_A_BYTES]);
+	EXPECT_EQ(3, count_entries(_metadata, sk));
+
+	/* Out of range: refused by the policy, nothing changed. */
+	nlh = request(sk, PRR_CMD_SET_CONFIG, NLM_F_ACK);
+	bad = next_attr(nlh);
+	mnl_attr_put_u8(nlh, PRR_A_ENTRY_COUNTERS, 2);
+	expect_policy_refused(_metadata, sk, nlh, bad);
+	get_config(_metadata, sk, &c);
+	EXPECT_EQ(1, c.entry_counters);
 }
 
 TEST_F(prr, config_missing_setting)

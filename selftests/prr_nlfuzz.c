@@ -363,6 +363,8 @@ static void gen_valid(struct fuzz *self)
 			put_u8(nlh, PRR_A_SOURCE_CHECK, (__u8)below(r, 3));
 		if (chance(r, 2))
 			put_u8(nlh, PRR_A_UNOWNED, (__u8)below(r, 3));
+		if (chance(r, 2))
+			put_u8(nlh, PRR_A_ENTRY_COUNTERS, (__u8)below(r, 3));
 		break;
 	case PRR_CMD_NEW_NAT:
 	case PRR_CMD_DEL_NAT:

@@ -73,7 +73,7 @@ test_save_round_trip()
 	before=$(show_sorted)
 	save=$(prr_ctl save)
 	expect_lines "save: the settings, then every entry sorted, as add-cpe lines" \
-		"set source-check off unowned reject
+		"set source-check off unowned reject entry-counters on
 add-cpe 192.0.2.1 port-value 0x0000 port-mask 0x0000 drop
 add-cpe 192.0.2.1 port-value 0x0400 port-mask 0x1400 via $CPE1_ADDR dev $CPE1_DEV
 add-cpe 192.0.2.1 port-value 0x1000 port-mask 0x1400 via $CPE2_ADDR
@@ -104,7 +104,8 @@ add-cpe 192.0.2.2 port-value 0x8000 port-mask 0x8000 via $CPE2_ADDR dev $CPE2_DE
 	ktap_expect "restore of a file without entries succeeds" "0	" \
 		"$(run_ctl restore "$f")"
 	ktap_expect "... and empties the table (settings unnamed stay)" \
-		"source-check off unowned reject" "$(prr_ctl show)"
+		"source-check off unowned reject entry-counters on" \
+		"$(prr_ctl show)"
 	prr_ctl set source-check on unowned drop
 }
 
@@ -218,9 +219,9 @@ test_batch_stop_and_force()
 	f=$(tmpfile mixed "${line[1]}" "show" "set unowned reject" \
 		"${line[2]}" "show config" "stats")
 	ktap_expect "-batch runs reads in order between writes" \
-		"source-check on unowned drop
+		"source-check on unowned drop entry-counters on
 192.0.2.1 port-value 0x0001 port-mask 0xffff local packets 0 bytes 0
-source-check on unowned reject" \
+source-check on unowned reject entry-counters on" \
 		"$(prr_ctl -batch "$f" | grep -v -E '^[a-z_]+ [0-9]+$')"
 	prr_ctl set unowned drop
 

@@ -24,7 +24,7 @@ OWN1="1024 2047 3072 9216"	# in CPE-1's 0x0400/0x1400
 OWN2="4096 5119"		# in CPE-2's 0x1000/0x1400
 NONE="0 5120 65535"		# in neither
 NOBODY="setpriv --reuid 65534 --regid 65534 --clear-groups"
-DEFAULT_CONFIG="source-check on unowned drop"
+DEFAULT_CONFIG="source-check on unowned drop entry-counters on"
 
 add_both_cpes()
 {
@@ -173,7 +173,9 @@ config_is()
 # first line of `show` too).
 config_want()
 {
-	echo "source-check $1 unowned $2 / {\"source_check\":\"$1\",\"unowned\":\"$2\"}${3:+ / source-check $1 unowned $2}"
+	local text="source-check $1 unowned $2 entry-counters on"
+
+	echo "$text / {\"source_check\":\"$1\",\"unowned\":\"$2\",\"entry_counters\":\"on\"}${3:+ / $text}"
 }
 
 test_source_check_off()

@@ -322,6 +322,7 @@ static const enum mnl_attr_data_type entry_attr_types[PRR_A_MAX + 1] = {
 	[PRR_A_NAME]		= MNL_TYPE_NUL_STRING,
 	[PRR_A_CPE_ID]		= MNL_TYPE_U32,
 	[PRR_A_NETNS_COOKIE]	= MNL_TYPE_U64,
+	[PRR_A_ENTRY_COUNTERS]	= MNL_TYPE_U8,
 };
 
 static int entry_attr_cb(const struct nlattr *attr, void *data)
@@ -366,10 +367,12 @@ int parse_entry(const struct nlattr **tb, struct prr_entry *e)
 		e->has_oif = true;
 		e->oif = mnl_attr_get_u32(tb[PRR_A_OIF]);
 	}
-	if (tb[PRR_A_PACKETS])
+	/* Entries added with entry-counters off have none. */
+	e->has_counters = tb[PRR_A_PACKETS] && tb[PRR_A_BYTES];
+	if (e->has_counters) {
 		e->packets = mnl_attr_get_u64(tb[PRR_A_PACKETS]);
-	if (tb[PRR_A_BYTES])
 		e->bytes = mnl_attr_get_u64(tb[PRR_A_BYTES]);
+	}
 	if (tb[PRR_A_CPE_ID])
 		e->cpe_id = mnl_attr_get_u32(tb[PRR_A_CPE_ID]);
 	if (tb[PRR_A_NAME])
@@ -409,6 +412,18 @@ static void entries_reset(void *data)
 	entries->n = 0;
 }
 
+bool config_from_attrs(const struct nlattr **tb, struct prr_config *config)
+{
+	if (!tb[PRR_A_SOURCE_CHECK] || !tb[PRR_A_UNOWNED])
+		return false;
+	config->source_check = mnl_attr_get_u8(tb[PRR_A_SOURCE_CHECK]);
+	config->unowned = mnl_attr_get_u8(tb[PRR_A_UNOWNED]);
+	/* A module without the setting gives every entry counters. */
+	config->entry_counters = !tb[PRR_A_ENTRY_COUNTERS] ||
+				 mnl_attr_get_u8(tb[PRR_A_ENTRY_COUNTERS]);
+	return true;
+}
+
 static int config_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[PRR_A_MAX + 1];
@@ -416,12 +431,10 @@ static int config_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (parse_attrs(nlh, tb) < 0)
 		return MNL_CB_ERROR;
-	if (!tb[PRR_A_SOURCE_CHECK] || !tb[PRR_A_UNOWNED]) {
+	if (!config_from_attrs(tb, config)) {
 		errno = EBADMSG;
 		return MNL_CB_ERROR;
 	}
-	config->source_check = mnl_attr_get_u8(tb[PRR_A_SOURCE_CHECK]);
-	config->unowned = mnl_attr_get_u8(tb[PRR_A_UNOWNED]);
 	config->replied = true;
 	return MNL_CB_OK;
 }
@@ -672,6 +685,7 @@ static int parse_unowned(const char *word, const char *arg, int *out)
 struct config_args {
 	int check;			/* -1: unchanged */
 	int unowned;			/* -1: unchanged */
+	int counters;			/* -1: unchanged */
 };
 
 static void put_config(struct nlmsghdr *nlh, const void *arg)
@@ -682,12 +696,17 @@ static void put_config(struct nlmsghdr *nlh, const void *arg)
 		mnl_attr_put_u8(nlh, PRR_A_SOURCE_CHECK, c->check);
 	if (c->unowned >= 0)
 		mnl_attr_put_u8(nlh, PRR_A_UNOWNED, c->unowned);
+	if (c->counters >= 0)
+		mnl_attr_put_u8(nlh, PRR_A_ENTRY_COUNTERS, c->counters);
 }
 
-/* set [source-check on|off] [unowned drop|reject], at least one. */
+/*
+ * set [source-check on|off] [unowned drop|reject] [entry-counters on|off],
+ * at least one.
+ */
 int cmd_set(int argc, char **argv)
 {
-	struct config_args c = { .check = -1, .unowned = -1 };
+	struct config_args c = { .check = -1, .unowned = -1, .counters = -1 };
 	int i, ret;
 
 	if (argc == 0)
@@ -699,6 +718,8 @@ int cmd_set(int argc, char **argv)
 			ret = parse_on_off(argv[i], arg, &c.check);
 		else if (!strcmp(argv[i], "unowned"))
 			ret = parse_unowned(argv[i], arg, &c.unowned);
+		else if (!strcmp(argv[i], "entry-counters"))
+			ret = parse_on_off(argv[i], arg, &c.counters);
 		else
 			ret = usage_error("unknown setting \"%s\"", argv[i]);
 		if (ret)

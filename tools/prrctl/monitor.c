@@ -162,30 +162,20 @@ static void format_now(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%06ldZ", ts.tv_nsec / 1000);
 }
 
-static const char *on_off(bool on)
-{
-	return on ? "on" : "off";
-}
-
-static const char *unowned_word(__u8 unowned)
-{
-	return unowned <= PRR_UNOWNED_MAX ? unowned_names[unowned] : "unknown";
-}
-
 static void print_event_text(const char *now, const struct event *ev)
 {
 	printf("%s %s", now, ev->name);
 	if (ev->entry) {
 		putchar(' ');
 		print_entry_words(ev->entry);
-		if (ev->counters)
+		if (ev->counters && ev->entry->has_counters)
 			printf(" packets %llu bytes %llu", ev->entry->packets,
 			       ev->entry->bytes);
 	}
-	if (ev->config)
-		printf(" source-check %s unowned %s",
-		       on_off(ev->config->source_check),
-		       unowned_word(ev->config->unowned));
+	if (ev->config) {
+		putchar(' ');
+		print_config_words(ev->config);
+	}
 	putchar('\n');
 }
 
@@ -232,10 +222,7 @@ static int print_event_json(const char *now, const struct event *ev)
 	if (ok && ev->entry)
 		ok = json_append(obj, entry_json(ev->entry));
 	if (ok && ev->config)
-		ok = json_put(obj, "source_check",
-			      json_object_new_string(on_off(ev->config->source_check))) &&
-		     json_put(obj, "unowned",
-			      json_object_new_string(unowned_word(ev->config->unowned)));
+		ok = config_json_add(obj, ev->config);
 	if (!ok) {
 		json_object_put(obj);
 		fprintf(stderr, "prrctl: out of memory\n");
@@ -286,10 +273,8 @@ static int notification_cb(const struct nlmsghdr *nlh, void *data)
 		ev.counters = true;
 		break;
 	case PRR_CMD_SET_CONFIG:
-		if (!tb[PRR_A_SOURCE_CHECK] || !tb[PRR_A_UNOWNED])
+		if (!config_from_attrs(tb, &config))
 			return MNL_CB_OK;
-		config.source_check = mnl_attr_get_u8(tb[PRR_A_SOURCE_CHECK]);
-		config.unowned = mnl_attr_get_u8(tb[PRR_A_UNOWNED]);
 		ev.name = "config";
 		ev.config = &config;
 		break;

@@ -126,14 +126,18 @@ static void print_group_text(const struct prr_entries *entries,
 			     const struct prr_group *g)
 {
 	unsigned long long packets = 0, bytes = 0;
+	bool counted = true;
 	size_t i;
 
 	for (i = 0; i < g->n; i++) {
+		counted &= entries->v[g->first + i].has_counters;
 		packets += entries->v[g->first + i].packets;
 		bytes += entries->v[g->first + i].bytes;
 	}
 	print_group_words(entries, g);
-	printf(" packets %llu bytes %llu\n", packets, bytes);
+	if (counted)
+		printf(" packets %llu bytes %llu", packets, bytes);
+	putchar('\n');
 }
 
 /* The entries' order within a CPE: by key, then by mask and value. */
@@ -344,9 +348,11 @@ static struct json_object *piece_json(const struct prr_entries *entries,
 		      json_string_or_null(e->has_oif ?
 					  dev_name(e->oif, dev) : NULL),
 		      !e->has_oif) &&
-	     json_add(obj, "packets", json_object_new_uint64(e->packets),
-		      false) &&
-	     json_add(obj, "bytes", json_object_new_uint64(e->bytes), false) &&
+	     (!e->has_counters ||
+	      (json_add(obj, "packets", json_object_new_uint64(e->packets),
+			false) &&
+	       json_add(obj, "bytes", json_object_new_uint64(e->bytes),
+			false))) &&
 	     json_add(obj, "name",
 		      json_string_or_null(e->name[0] ? e->name : NULL),
 		      !e->name[0]) &&
@@ -486,24 +492,46 @@ static const char *unowned_name(__u8 unowned)
 	return unowned <= PRR_UNOWNED_MAX ? unowned_names[unowned] : "unknown";
 }
 
-/* Text: the words of "prrctl set" that restore these settings. */
+static const char *on_off(bool on)
+{
+	return on ? "on" : "off";
+}
+
+/* The words of "prrctl set" that restore these settings. */
+void print_config_words(const struct prr_config *config)
+{
+	printf("source-check %s unowned %s entry-counters %s",
+	       on_off(config->source_check), unowned_name(config->unowned),
+	       on_off(config->entry_counters));
+}
+
+/* The settings as keys of @obj; false: out of memory. */
+bool config_json_add(struct json_object *obj,
+		     const struct prr_config *config)
+{
+	const char *unowned = unowned_name(config->unowned);
+
+	return json_add(obj, "source_check",
+			json_object_new_string(on_off(config->source_check)),
+			false) &&
+	       json_add(obj, "unowned", json_object_new_string(unowned),
+			false) &&
+	       json_add(obj, "entry_counters",
+			json_object_new_string(on_off(config->entry_counters)),
+			false);
+}
+
 int print_config(const struct prr_config *config)
 {
-	const char *check = config->source_check ? "on" : "off";
 	struct json_object *obj;
 
 	if (!opts.json) {
-		printf("source-check %s unowned %s\n", check,
-		       unowned_name(config->unowned));
+		print_config_words(config);
+		putchar('\n');
 		return 0;
 	}
 	obj = json_object_new_object();
-	if (!obj ||
-	    !json_add(obj, "source_check", json_object_new_string(check),
-		      false) ||
-	    !json_add(obj, "unowned",
-		      json_object_new_string(unowned_name(config->unowned)),
-		      false)) {
+	if (!obj || !config_json_add(obj, config)) {
 		json_object_put(obj);
 		fprintf(stderr, "prrctl: out of memory\n");
 		return -ENOMEM;
@@ -582,9 +610,9 @@ void print_save(const struct prr_config *config,
 {
 	size_t i;
 
-	printf("set source-check %s unowned %s\n",
-	       config->source_check ? "on" : "off",
-	       unowned_name(config->unowned));
+	fputs("set ", stdout);
+	print_config_words(config);
+	putchar('\n');
 	for (i = 0; i < groups->n; i++) {
 		fputs("add-cpe ", stdout);
 		print_group_words(entries, &groups->v[i]);

@@ -58,12 +58,14 @@ static const struct {
 	  "      config: the settings of the network namespace.  nat: the\n"
 	  "      NAT rules of the CPE role\n", false },
 	{ "set", cmd_set,
-	  "set [source-check on|off] [unowned drop|reject]\n",
+	  "set [source-check on|off] [unowned drop|reject] [entry-counters on|off]\n",
 	  "      source-check: drop packets from a shared address whose source\n"
 	  "      port (ICMP Identifier) belongs to another CPE than the one they\n"
 	  "      came from (default on).  unowned: drop packets for a port nobody\n"
 	  "      owns silently, or reject them with ICMP \"administratively\n"
-	  "      prohibited\" (default drop)\n", false },
+	  "      prohibited\" (default drop).  entry-counters: give the entries\n"
+	  "      added from now on packet and byte counters (default on; off\n"
+	  "      saves 16 bytes per CPU and entry in big tables)\n", false },
 	{ "stats", cmd_stats,
 	  "stats\n",
 	  "      print the counters of the network namespace\n", false },

@@ -40,6 +40,7 @@ struct prr_entry {
 	struct in_addr via;
 	bool has_oif;
 	__u32 oif;
+	bool has_counters;		/* entry-counters was on for it */
 	__u64 packets;
 	__u64 bytes;
 	__u32 cpe_id;			/* PRR_A_CPE_ID, 0 if not reported */
@@ -79,6 +80,7 @@ struct prr_config {
 	bool replied;
 	bool source_check;
 	__u8 unowned;			/* enum prr_unowned */
+	bool entry_counters;
 };
 
 /*
@@ -93,6 +95,8 @@ typedef int (*command_fn)(int argc, char **argv);
 command_fn find_command(const char *name);
 
 struct nlmsghdr;
+struct nlattr;
+struct json_object;
 
 /* Adds a request's attributes from what the command line gave. */
 typedef void (*put_attrs_t)(struct nlmsghdr *nlh, const void *arg);
@@ -141,11 +145,15 @@ int print_entries(const struct prr_entries *entries,
 		  const struct prr_groups *groups);
 int print_stats(const struct prr_stats *stats);
 int print_config(const struct prr_config *config);
+void print_config_words(const struct prr_config *config);
+bool config_json_add(struct json_object *obj,
+		     const struct prr_config *config);
+/* Reads the settings of a PRR_CMD_GET_CONFIG reply or notification. */
+bool config_from_attrs(const struct nlattr **tb, struct prr_config *config);
 int print_nats(const struct prr_nats *nats);
 
 /* An entry in the add-cpe grammar, without counters nor newline. */
 void print_entry_words(const struct prr_entry *e);
-struct json_object;
 /* An entry as "prrctl -j show" prints it; NULL when out of memory. */
 struct json_object *entry_json(const struct prr_entry *e);
 /* Prints @obj on one line (-p: indented) and frees it; 0 or -ENOMEM. */
@@ -160,7 +168,6 @@ struct prr_nl;
 /* Opens the netlink socket; reports why not and returns EXIT_FAIL. */
 int open_or_report(struct prr_nl *nl);
 
-struct nlattr;
 /* Validates a message's attributes into tb[PRR_A_MAX + 1]; -1 if bad. */
 int parse_attrs(const struct nlmsghdr *nlh, const struct nlattr **tb);
 /* The entry in @tb; -1 with errno EBADMSG if a key attribute is missing. */

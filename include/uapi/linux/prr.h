@@ -38,14 +38,16 @@
  *		      dumpit: every entry of the namespace, optionally only
  *		      those of PRR_A_ADDR.  Replies carry the identifying
  *		      attributes, PRR_A_ACTION, PRR_A_VIA and PRR_A_OIF where
- *		      set, PRR_A_PACKETS, PRR_A_BYTES, PRR_A_CPE_ID and
- *		      PRR_A_NAME when the entry has one.
+ *		      set, PRR_A_PACKETS and PRR_A_BYTES when the entry has
+ *		      counters (it was added with PRR_A_ENTRY_COUNTERS 1),
+ *		      PRR_A_CPE_ID and PRR_A_NAME when the entry has one.
  * PRR_CMD_FLUSH      doit, CAP_NET_ADMIN.  Removes every entry of the
  *		      namespace, or only those of PRR_A_ADDR when given.
  * PRR_CMD_GET_STATS  doit.  Replies with PRR_A_STATS, a nest of
  *		      PRR_STATS_A_* counters of the namespace.
  * PRR_CMD_SET_CONFIG doit, CAP_NET_ADMIN.  Changes the namespace settings
- *		      given: PRR_A_SOURCE_CHECK, PRR_A_UNOWNED (at least one).
+ *		      given: PRR_A_SOURCE_CHECK, PRR_A_UNOWNED,
+ *		      PRR_A_ENTRY_COUNTERS (at least one).
  * PRR_CMD_GET_CONFIG doit.  Replies with every namespace setting.
  * PRR_CMD_NEW_NAT    doit, CAP_NET_ADMIN.  The CPE role: new connections
  *		      from PRR_A_NAT_PREFIX/PRR_A_NAT_PREFIX_LEN (leaving by
@@ -142,6 +144,7 @@ enum prr_attr {
 	PRR_A_CPE_ID,		/* u32: same for the entries of one NEW */
 	/* Notifications (PRR_MCGRP_TABLE): */
 	PRR_A_NETNS_COOKIE,	/* u64: net_cookie of the namespace changed */
+	PRR_A_ENTRY_COUNTERS,	/* u8: 1 gives new entries counters (default) */
 
 	__PRR_A_MAX,
 };

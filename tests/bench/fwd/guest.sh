@@ -25,7 +25,8 @@
 #              192.0.2.1, which the traffic never hits): the cost of the
 #              hook on other traffic
 #   prr-N      prr with N entries (tests/bench/fwd/gen.awk: uniform layout up
-#              to 65536, mixed masks above; suffix u or m forces one)
+#              to 65536, mixed masks above; suffix u or m forces one, and
+#              suffix n loads it with "prrctl set entry-counters off")
 #   stock-N    the stock setup: nft "ip daddr A th dport & M == V meta mark
 #              set N accept" per CPE, one "ip rule fwmark N lookup T" and a
 #              table with "default via CPE" per CPE
@@ -48,7 +49,7 @@
 #   meta.tsv      key value: kernel, cpus, seconds, rounds, ...
 #   variants.tsv  name kind entries layout addrs
 #   results.tsv   round variant injected usec sink prr_fwd prr_drop pps
-#   control.tsv   name entries load_s slab_kb vmalloc_kb percpu_kb
+#   control.tsv   name entries counters load_s slab_kb vmalloc_kb percpu_kb
 # Exit status: 0 when every measurement ran (performance is never judged).
 #
 # "guest.sh --tables-only" (on the host) only generates the tables into
@@ -59,7 +60,7 @@
 #   PRR_BENCH_SECONDS     about how long a counted run lasts (default 5)
 #   PRR_BENCH_WARMUP_PKTS packets per variant in the warm-up round (default
 #                         5000)
-#   PRR_BENCH_PRR_SIZES   prr table sizes (default "4096 65536 1048576")
+#   PRR_BENCH_PRR_SIZES   prr table sizes (default "4096 65536 1048576n")
 #   PRR_BENCH_STOCK_SIZES stock nft + ip rule sizes (default 4096)
 #   PRR_BENCH_MAP_SIZES   nft map sizes (default "4096 65536")
 #   PRR_BENCH_NEXTHOPS    distinct CPE gateways per table (default 4096)
@@ -77,7 +78,7 @@ TABLES=${PRR_BENCH_TABLES:-$OUT/tables}
 ROUNDS=${PRR_BENCH_ROUNDS:-5}
 SECS=${PRR_BENCH_SECONDS:-5}
 WARMUP_PKTS=${PRR_BENCH_WARMUP_PKTS:-5000}
-PRR_SIZES=${PRR_BENCH_PRR_SIZES-4096 65536 1048576}
+PRR_SIZES=${PRR_BENCH_PRR_SIZES-4096 65536 1048576n}
 STOCK_SIZES=${PRR_BENCH_STOCK_SIZES-4096}
 MAP_SIZES=${PRR_BENCH_MAP_SIZES-4096 65536}
 NEXTHOPS=${PRR_BENCH_NEXTHOPS:-4096}
@@ -153,19 +154,30 @@ load_modules()
 
 # ------------------------------------------------------------- tables
 
-# "u" or "m": the layout of a size word (4096, 1048576, 512m...).
+# "u" or "m": the layout of a size word (4096, 1048576n, 512m...).
 size_layout()
 {
-	case $1 in
+	case ${1%n} in
 	*u) echo u ;;
 	*m) echo m ;;
-	*) [ "$1" -le 65536 ] && echo u || echo m ;;
+	*) [ "$(size_entries "$1")" -le 65536 ] && echo u || echo m ;;
 	esac
 }
 
 size_entries()
 {
-	echo "${1%[um]}"
+	local w=${1%n}
+
+	echo "${w%[um]}"
+}
+
+# "on" or "off": the entry-counters setting of a size word (suffix n: off).
+size_counters()
+{
+	case $1 in
+	*n) echo off ;;
+	*) echo on ;;
+	esac
 }
 
 layout_addrs()
@@ -411,22 +423,27 @@ setup_prr_hook()
 
 setup_prr()
 {
-	local word=$1 n layout addrs ns file secs before after
+	local word=$1 n layout addrs ns file secs before after counters
 
 	n=$(size_entries "$word")
 	layout=$(size_layout "$word")
+	counters=$(size_counters "$word")
 	addrs=$(layout_addrs "$layout" "$n")
 	file=$(table_file prr "$word") || die "prr-$n: table generation failed"
 	add_variant "prr-$n" prr "$n" "$layout" "$addrs"
 	ns=$(variant_ns "prr-$n")
+	ns_exec "$ns" "$PRRCTL" set entry-counters "$counters" ||
+		die "prr-$n: prrctl set entry-counters $counters failed"
 	before=$(meminfo_settled "$n")
-	note "loading $n prr entries ($layout layout, $addrs addresses)"
+	note "loading $n prr entries ($layout layout, $addrs addresses," \
+	     "entry counters $counters)"
 	secs=$(prr_load "$ns" "$file") || die "prr-$n: loading the table failed"
 	after=$(meminfo_settled "$n")
 	# shellcheck disable=SC2086 # three numbers each
 	set -- $before $after
-	printf 'prr-%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$n" "$secs" \
-		$(($4 - $1)) $(($5 - $2)) $(($6 - $3)) >> "$OUT/control.tsv"
+	printf 'prr-%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$n" "$counters" \
+		"$secs" $(($4 - $1)) $(($5 - $2)) $(($6 - $3)) \
+		>> "$OUT/control.tsv"
 	note "prr-$n: loaded in $secs s; kernel memory +$(($4 - $1)) kB slab," \
 	     "+$(($5 - $2)) kB vmalloc, +$(($6 - $3)) kB percpu"
 	setup_pktgen "$ns" "$addrs" || die "prr-$n: pktgen setup"
@@ -660,7 +677,7 @@ main()
 	printf 'name\tkind\tentries\tlayout\taddrs\n' > "$OUT/variants.tsv"
 	printf 'round\tvariant\tinjected\tusec\tsink\tprr_fwd\tprr_drop\tpps\n' \
 		> "$OUT/results.tsv"
-	printf 'name\tentries\tload_s\tslab_kb\tvmalloc_kb\tpercpu_kb\n' \
+	printf 'name\tentries\tcounters\tload_s\tslab_kb\tvmalloc_kb\tpercpu_kb\n' \
 		> "$OUT/control.tsv"
 	write_meta
 	trap cleanup EXIT

@@ -95,8 +95,8 @@ def load(d):
         for col in ("round", "injected", "usec", "sink", "pps"):
             r[col] = as_int(path, r, col)
     cpath = os.path.join(d, "control.tsv")
-    control = read_tsv(cpath, ["name", "entries", "load_s", "slab_kb",
-                               "vmalloc_kb", "percpu_kb"])
+    control = read_tsv(cpath, ["name", "entries", "counters", "load_s",
+                               "slab_kb", "vmalloc_kb", "percpu_kb"])
     return meta, variants, results, control
 
 
@@ -219,7 +219,8 @@ def goal_lines(variants, rounds, control, meta):
             continue
         per = memory_per_entry(c)
         lines.append(f"- <= {GOALS['bytes_per_entry']} bytes of kernel "
-                     f"memory per entry ({human(n)} entries): {per:.1f} B: "
+                     f"memory per entry ({human(n)} entries, entry counters "
+                     f"{c['counters']}): {per:.1f} B: "
                      f"{verdict(per, GOALS['bytes_per_entry'], False)}")
     return lines
 
@@ -230,21 +231,23 @@ def memory_per_entry(c):
 
 
 def control_table(control, meta):
-    lines = ["| table | entries | load s | entries/s | slab B/entry | "
-             "vmalloc B/entry | percpu B/entry | total B/entry |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| table | entries | entry counters | load s | entries/s | "
+             "slab B/entry | vmalloc B/entry | percpu B/entry | "
+             "total B/entry |",
+             "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for c in control:
         n = int(c["entries"])
         secs = float(c["load_s"])
         rate = f"{n / secs:,.0f}" if secs > 0 else "n/a"
         if n < 4096:
             # Page-granular slab and vmalloc growth: noise at this size.
-            lines.append(f"| {c['name']} | {n:,} | {secs:.1f} | {rate} | "
-                         f"n/a | n/a | n/a | n/a |")
+            lines.append(f"| {c['name']} | {n:,} | {c['counters']} | "
+                         f"{secs:.1f} | {rate} | n/a | n/a | n/a | n/a |")
             continue
         per = [int(c[k]) * 1024 / n
                for k in ("slab_kb", "vmalloc_kb", "percpu_kb")]
-        lines.append(f"| {c['name']} | {n:,} | {secs:.1f} | {rate} | "
+        lines.append(f"| {c['name']} | {n:,} | {c['counters']} | "
+                     f"{secs:.1f} | {rate} | "
                      f"{per[0]:.1f} | {per[1]:.1f} | {per[2]:.1f} | "
                      f"{memory_per_entry(c):.1f} |")
     return lines
