@@ -608,6 +608,7 @@ static void prr_stage_carry_counters(struct prr_net *pn, struct prr_stage *st)
 	if (!pn->table.nentries)
 		return;
 	while ((e = prr_table_next(&st->head.table, &c))) {
+		cond_resched();
 		old = prr_table_get(&pn->table, e->addr, e->value, e->mask);
 		if (!old)
 			continue;
@@ -621,7 +622,6 @@ static void prr_stage_carry_counters(struct prr_net *pn, struct prr_stage *st)
 		u64_stats_add(&cnt->packets, packets);
 		u64_stats_add(&cnt->bytes, bytes);
 		u64_stats_update_end(&cnt->syncp);
-		cond_resched();
 	}
 }
 
