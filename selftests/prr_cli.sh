@@ -5,8 +5,9 @@
 # formats (text and JSON), every rejected input (exact message, exit code,
 # configuration unchanged), del-cpe and flush taking effect on traffic,
 # per-namespace isolation, entry-counters off (no per-entry counters, traffic
-# still forwarded and counted per namespace), and permissions (unprivileged users may read,
-# only CAP_NET_ADMIN over the namespace may write).  Separate links.
+# still forwarded and counted per namespace), and permissions (unprivileged
+# users may read, only CAP_NET_ADMIN over the namespace may write).
+# Separate links.
 
 set -u
 SELFTESTS=$(dirname "$(readlink -f "$0")")
