@@ -382,10 +382,11 @@ forwarded_over()
 failover()
 {
 	local desc=$1 a0 b0 a1 b1 r0 rs ra rb ra1 rb1 sent got lost t0 window
-	local inflight
+	local inflight drops
 
 	shift
 	rx_both || return
+	drops=$(softnet_drops)
 	a0=$(forwarded pa)
 	b0=$(forwarded pb)
 	r0=$(r_count pre)
@@ -415,7 +416,7 @@ failover()
 	got=$(($(rx_count cpe1) + $(rx_count cpe2)))
 	lost=$((sent - got))
 	inflight=$((ra1 - rs - (a1 - a0)))
-	ktap_diag "$desc: R got $sent, the CPEs $got, lost $lost; failure handled in $window ms, meanwhile R sent $((ra1 - ra)) towards PRR-A, $((rb1 - rb)) towards PRR-B; PRR-A never forwarded $inflight of what R sent it; afterwards $(($(r_count a0) - ra1)) towards PRR-A; PRR-A forwarded $((a1 - a0)), PRR-B $(($(forwarded pb) - b0)) ($(($(forwarded pb) - b1)) after the failure)"
+	ktap_diag "$desc: R got $sent, the CPEs $got, lost $lost; failure handled in $window ms, meanwhile R sent $((ra1 - ra)) towards PRR-A, $((rb1 - rb)) towards PRR-B; PRR-A never forwarded $inflight of what R sent it; afterwards $(($(r_count a0) - ra1)) towards PRR-A; PRR-A forwarded $((a1 - a0)), PRR-B $(($(forwarded pb) - b0)) ($(($(forwarded pb) - b1)) after the failure); backlog drops $(($(softnet_drops) - drops))"
 	ktap_expect "$desc: PRR-A forwarded nothing after the failure" \
 		"$a1" "$(forwarded pa)"
 	ktap_expect "$desc: R sent nothing towards PRR-A afterwards" \
