@@ -350,8 +350,10 @@ static int prr_nl_del_entry(struct sk_buff *skb, struct genl_info *info)
 }
 
 /* An entry's attributes, for dumps, replies and notifications. */
-int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
+int prr_nl_fill_entry(struct sk_buff *skb, struct prr_net *pn,
+		      const struct prr_rule *r)
 {
+	const char *name = prr_rule_name(pn, r);
 	u64 packets, bytes;
 
 	if (nla_put_in_addr(skb, PRR_A_ADDR, r->ent.addr) ||
@@ -369,7 +371,7 @@ int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r)
 	if (r->nh && r->nh->oif && nla_put_u32(skb, PRR_A_OIF, r->nh->oif))
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, PRR_A_CPE_ID, r->cpe_id) ||
-	    (r->name && nla_put_string(skb, PRR_A_NAME, r->name)))
+	    (name && nla_put_string(skb, PRR_A_NAME, name)))
 		return -EMSGSIZE;
 	return 0;
 }
@@ -398,7 +400,7 @@ static int prr_nl_get_entry(struct sk_buff *skb, struct genl_info *info)
 	mutex_lock(&pn->lock);
 	e = prr_table_get(&pn->table, key.addr, key.value, key.mask);
 	if (e)
-		err = prr_nl_fill_entry(msg, prr_rule_of(e));
+		err = prr_nl_fill_entry(msg, pn, prr_rule_of(e));
 	mutex_unlock(&pn->lock);
 	if (!e) {
 		NL_SET_ERR_MSG(info->extack, "no such entry");
@@ -447,7 +449,7 @@ static int prr_nl_dump_entries(struct sk_buff *skb,
 			break;
 		}
 		genl_dump_check_consistent(cb, hdr);
-		if (prr_nl_fill_entry(skb, prr_rule_of(e))) {
+		if (prr_nl_fill_entry(skb, pn, prr_rule_of(e))) {
 			genlmsg_cancel(skb, hdr);
 			c = prev;
 			break;

@@ -6,12 +6,14 @@
 #include <net/genetlink.h>
 
 struct prr_config;
+struct prr_net;
 struct prr_rule;
 
 extern struct genl_family prr_genl_family;
 
 /* Puts @r's attributes, as a dump does; 0 or -EMSGSIZE. */
-int prr_nl_fill_entry(struct sk_buff *skb, const struct prr_rule *r);
+int prr_nl_fill_entry(struct sk_buff *skb, struct prr_net *pn,
+		      const struct prr_rule *r);
 /* Puts every setting of @c; 0 or -EMSGSIZE. */
 int prr_nl_put_config(struct sk_buff *skb, const struct prr_config *c);
 

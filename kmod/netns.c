@@ -149,19 +149,83 @@ static struct prr_table *prr_target_table(struct prr_net *pn,
 }
 
 /*
- * Rules are many and small: a cache of their own, not kmalloc-64, and no
- * rcu_head (see reclaim.h).  docs/architecture.md counts on 40 bytes.
+ * Rules are many and small: a cache of their own, not kmalloc-64, no
+ * rcu_head (see reclaim.h) and no name (below).  docs/architecture.md
+ * counts on 32 bytes.
  */
 static struct kmem_cache *prr_rule_cache;
-static_assert(sizeof(struct prr_rule) <= 40);
+static_assert(sizeof(struct prr_rule) <= 32);
 
 static void prr_rule_free(void *obj)
 {
 	struct prr_rule *r = obj;
 
 	free_percpu(r->counters);
-	kfree(r->name);
 	kmem_cache_free(prr_rule_cache, r);
+}
+
+/*
+ * A CPE's name is kept once per PRR_CMD_NEW_ENTRY, under the PRR_A_CPE_ID
+ * its rules share, not in each rule: 8 bytes less per rule, and nothing at
+ * all for unnamed entries.  Only writers, dumps and notifications read
+ * names, all under pn->lock, so a name is freed at once with its last rule.
+ */
+struct prr_name {
+	unsigned int users;		/* rules that carry it */
+	char str[];
+};
+
+const char *prr_rule_name(struct prr_net *pn, const struct prr_rule *r)
+{
+	const struct prr_name *nm;
+
+	lockdep_assert_held(&pn->lock);
+	if (!r->named)
+		return NULL;
+	nm = xa_load(&pn->names, r->cpe_id);
+	return nm ? nm->str : NULL;
+}
+
+/* The next PRR_A_CPE_ID; once the count wraps, never one a name holds. */
+static u32 prr_next_cpe_id(struct prr_net *pn)
+{
+	do {
+		if (!++pn->cpe_id)
+			pn->cpe_id = 1;
+	} while (xa_load(&pn->names, pn->cpe_id));
+	return pn->cpe_id;
+}
+
+static int prr_name_add(struct prr_net *pn, u32 cpe_id, const char *name,
+			unsigned int users)
+{
+	size_t len = strlen(name) + 1;
+	struct prr_name *nm;
+	int err;
+
+	nm = kmalloc(struct_size(nm, str, len), GFP_KERNEL);
+	if (!nm)
+		return -ENOMEM;
+	nm->users = users;
+	memcpy(nm->str, name, len);
+	err = xa_insert(&pn->names, cpe_id, nm, GFP_KERNEL);
+	if (err)
+		kfree(nm);
+	return err;
+}
+
+/* @r no longer carries its name: the last rule frees it. */
+static void prr_name_put(struct prr_net *pn, const struct prr_rule *r)
+{
+	struct prr_name *nm;
+
+	if (!r->named)
+		return;
+	nm = xa_load(&pn->names, r->cpe_id);
+	if (WARN_ON_ONCE(!nm) || --nm->users)
+		return;
+	xa_erase(&pn->names, r->cpe_id);
+	kfree(nm);
 }
 
 /* Every writer unlocks here: the rules it unlinked go to RCU. */
@@ -179,6 +243,7 @@ static void prr_rule_release(struct prr_entry *e, void *arg)
 
 	if (r->nh)
 		prr_nexthop_put(pn, r->nh);
+	prr_name_put(pn, r);
 	prr_reclaim_add(&pn->reclaim, r);
 	/*
 	 * Called once per entry of a flushed or replaced table (a million,
@@ -200,13 +265,6 @@ static struct prr_rule *prr_rule_alloc(const struct prr_rule_spec *spec,
 	r = kmem_cache_zalloc(prr_rule_cache, GFP_KERNEL);
 	if (!r)
 		return NULL;
-	if (spec->name) {
-		r->name = kstrdup(spec->name, GFP_KERNEL);
-		if (!r->name) {
-			prr_rule_free(r);
-			return NULL;
-		}
-	}
 	r->ent = spec->ent[i];
 	r->action = spec->action;
 	return r;
@@ -279,6 +337,7 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	unsigned int i, n = spec->n;
 	int err = -ENOMEM;
 	bool counters;
+	u32 cpe_id;
 
 	if (WARN_ON_ONCE(!n || n > PRR_PIECES_MAX))
 		return -EINVAL;
@@ -303,11 +362,18 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 		NL_SET_ERR_MSG(extack, "cannot register the netfilter hook");
 		goto unlock;
 	}
-	if (!++pn->cpe_id)
-		pn->cpe_id = 1;
+	cpe_id = prr_next_cpe_id(pn);
+	if (spec->name) {
+		err = prr_name_add(pn, cpe_id, spec->name, n);
+		if (err)
+			goto unlock;
+	}
+	for (i = 0; i < n; i++) {
+		r[i]->cpe_id = cpe_id;
+		r[i]->named = !!spec->name;
+	}
 	counters = prr_spec_counters(pn, spec);
 	for (i = 0; i < n; i++) {
-		r[i]->cpe_id = pn->cpe_id;
 		err = -ENOMEM;
 		if (counters) {
 			r[i]->counters =
@@ -340,9 +406,13 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 	return 0;
 
 unlock:
-	for (i = 0; i < n; i++)
-		if (r[i] && r[i]->nh)
+	for (i = 0; i < n; i++) {
+		if (!r[i])
+			continue;
+		if (r[i]->nh)
 			prr_nexthop_put(pn, r[i]->nh);
+		prr_name_put(pn, r[i]);
+	}
 	prr_net_unlock(pn);
 free:
 	for (i = 0; i < n; i++)
@@ -388,12 +458,12 @@ unlock:
 	return err;
 }
 
-static bool prr_rule_named(const struct prr_entry *e, const char *name,
-			   const __be32 *addr)
+static bool prr_rule_named(struct prr_net *pn, const struct prr_entry *e,
+			   const char *name, const __be32 *addr)
 {
-	const struct prr_rule *r = prr_rule_of(e);
+	const char *rname = prr_rule_name(pn, prr_rule_of(e));
 
-	return r->name && !strcmp(r->name, name) && (!addr || e->addr == *addr);
+	return rname && !strcmp(rname, name) && (!addr || e->addr == *addr);
 }
 
 /*
@@ -413,7 +483,7 @@ int prr_net_del_name(struct prr_net *pn, const char *name,
 
 	mutex_lock(&pn->lock);
 	while ((e = prr_table_next(&pn->table, &c)))
-		n += prr_rule_named(e, name, addr);
+		n += prr_rule_named(pn, e, name, addr);
 	if (!n)
 		goto unlock;
 	/* The walk's positions do not survive removals: keys first. */
@@ -423,7 +493,7 @@ int prr_net_del_name(struct prr_net *pn, const char *name,
 		goto unlock;
 	memset(&c, 0, sizeof(c));
 	while (i < n && (e = prr_table_next(&pn->table, &c)))
-		if (prr_rule_named(e, name, addr))
+		if (prr_rule_named(pn, e, name, addr))
 			keys[i++] = *e;
 	prr_ntf_begin(&ntf, pn);
 	for (i = 0; i < n; i++) {
@@ -751,6 +821,7 @@ static int __net_init prr_net_init(struct net *net)
 	pn->source_check = true;
 	pn->unowned = PRR_UNOWNED_DROP;
 	pn->entry_counters = true;
+	xa_init(&pn->names);
 	prr_reclaim_init(&pn->reclaim, prr_rule_free);
 	prr_hook_ops_init(pn->hook_ops, pn);
 	/* The netdevice notifier may look at this namespace from now on. */
@@ -774,6 +845,9 @@ static void __net_exit prr_net_exit(struct net *net)
 	prr_nat_exit(pn);
 	prr_table_flush(&pn->table, prr_rule_release, pn);
 	prr_net_unlock(pn);
+	/* Every name went with its last rule. */
+	WARN_ON_ONCE(!xa_empty(&pn->names));
+	xa_destroy(&pn->names);
 	prr_nexthop_index_destroy(pn);
 	free_percpu(pn->stats);
 }

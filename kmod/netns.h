@@ -11,6 +11,7 @@
 #include <linux/rhashtable.h>
 #include <linux/netfilter.h>
 #include <linux/u64_stats_sync.h>
+#include <linux/xarray.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <net/netlink.h>
@@ -40,8 +41,8 @@ struct prr_rule {
 	/* NULL: the namespace's entry-counters setting was off */
 	struct prr_counters __percpu *counters;
 	u8 action;			/* enum prr_action */
+	bool named;			/* prr_net.names has cpe_id's name */
 	u32 cpe_id;			/* PRR_A_CPE_ID; control plane only */
-	char *name;			/* PRR_A_NAME or NULL; control plane */
 };
 
 /*
@@ -117,6 +118,7 @@ struct prr_net {
 	bool entry_counters;		/* for the entries added from now on */
 	u32 gen;			/* bumped by every change; for dumps */
 	u32 cpe_id;			/* the last PRR_A_CPE_ID given */
+	struct xarray names;		/* cpe_id -> its name, under lock */
 	struct net *net;
 };
 
@@ -168,6 +170,7 @@ static inline void prr_rule_count(const struct prr_rule *r, unsigned int len)
 	u64_stats_update_end(&c->syncp);
 }
 
+const char *prr_rule_name(struct prr_net *pn, const struct prr_rule *r);
 bool prr_rule_read_counters(const struct prr_rule *r, u64 *packets,
 			    u64 *bytes);
 void prr_net_read_stats(struct prr_net *pn, u64 *cnt);

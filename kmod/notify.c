@@ -104,7 +104,8 @@ void prr_ntf_rule(struct prr_ntf *n, u8 cmd, u16 flags,
 			n->lost = true;
 			return;
 		}
-		err = prr_nl_fill_entry(n->skb, r) ?: prr_ntf_put_cookie(n);
+		err = prr_nl_fill_entry(n->skb, prr_net(n->net), r) ?:
+		      prr_ntf_put_cookie(n);
 		if (!err || fresh)
 			break;
 		/* Retry once in an empty skb, where it fits. */

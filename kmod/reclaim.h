@@ -2,7 +2,7 @@
 /*
  * Freeing objects that RCU readers may still hold, without an rcu_head in
  * each: the writer collects them in page-sized batches, and one RCU
- * callback frees a whole batch.  A rule is then 40 bytes, not 56 in
+ * callback frees a whole batch.  A rule is then 32 bytes, not 56 in
  * kmalloc-64 (docs/architecture.md, "Memory").
  *
  * Every function is a writer's and must be serialized by the caller (in

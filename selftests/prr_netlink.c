@@ -1097,6 +1097,74 @@ TEST_F(prr, del_by_name_and_pieces)
 	EXPECT_EQ(1, count_entries(_metadata, sk));
 }
 
+/* The name of the entry at (SHARED, @value, @mask), "" if none. */
+static void expect_name(struct __test_metadata *_metadata,
+			struct prr_sock *sk, __u16 value, __u16 mask,
+			const char *name)
+{
+	struct nlmsghdr *nlh;
+	struct answer ans;
+
+	nlh = entry_request(sk, PRR_CMD_GET_ENTRY, WITH_KEY, SHARED, value,
+			    mask, 0);
+	ASSERT_EQ(0, talk(sk, nlh, entry_cb, &ans));
+	EXPECT_EQ(!!*name, ans.last.has[PRR_A_NAME]);
+	EXPECT_STREQ(name, *name ? ans.last.name : "");
+}
+
+/*
+ * The kernel keeps a name once per add, not per entry: it lasts as long as
+ * the add's last entry, whichever goes first, and a refused add leaves none.
+ */
+TEST_F(prr, name_lasts_while_an_entry_has_it)
+{
+	struct prr_sock *sk = &self->s;
+	struct nlmsghdr *nlh;
+
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 3, NULL);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	nlh = entry_request(sk, PRR_CMD_NEW_ENTRY, WITH_ALL, OTHER_SHARED,
+			    0x8000, 0x8000, PRR_ACTION_DROP);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	/* Refused (two pieces exist): no entry, no name. */
+	nlh = pieces_request(sk, PRR_CMD_NEW_ENTRY, psid34, 3, NULL);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "carol");
+	expect_refused(_metadata, sk, nlh, EEXIST, "entry already exists",
+		       NULL);
+	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "carol");
+	expect_refused(_metadata, sk, nlh, ENOENT, "no entry has that name",
+		       NULL);
+
+	expect_ok(_metadata, sk,
+		  entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED,
+				psid34[0][0], psid34[0][1], 0));
+	expect_name(_metadata, sk, psid34[1][0], psid34[1][1], "alice");
+	/* The other add's alice goes; this one's stays. */
+	nlh = entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_ADDR, OTHER_SHARED,
+			    0, 0, 0);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	expect_ok(_metadata, sk,
+		  entry_request(sk, PRR_CMD_DEL_ENTRY, WITH_KEY, SHARED,
+				psid34[1][0], psid34[1][1], 0));
+	expect_name(_metadata, sk, psid34[2][0], psid34[2][1], "alice");
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	/* A new unnamed entry does not inherit it. */
+	add_entry(_metadata, sk, SHARED, 0x8000, 0x8000, PRR_ACTION_DROP);
+	expect_name(_metadata, sk, 0x8000, 0x8000, "");
+	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_ok(_metadata, sk, nlh);
+	EXPECT_EQ(1, count_entries(_metadata, sk));
+	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
+	expect_refused(_metadata, sk, nlh, ENOENT, "no entry has that name",
+		       NULL);
+}
+
 static void get_config(struct __test_metadata *_metadata,
 		       struct prr_sock *sk, struct entry_seen *seen)
 {
