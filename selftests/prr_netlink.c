@@ -1047,6 +1047,29 @@ TEST_F(prr, name_refused)
 	EXPECT_EQ(0, count_entries(_metadata, sk));
 }
 
+/* PRR_CMD_DEL_ENTRY of every entry named @name. */
+static struct nlmsghdr *del_name_request(struct prr_sock *sk, const char *name)
+{
+	struct nlmsghdr *nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
+
+	mnl_attr_put_strz(nlh, PRR_A_NAME, name);
+	return nlh;
+}
+
+/*
+ * Deletes every entry named @name, leaving @left entries; a second delete
+ * finds none and changes nothing.
+ */
+static void del_every_named(struct __test_metadata *_metadata,
+			    struct prr_sock *sk, const char *name, int left)
+{
+	expect_ok(_metadata, sk, del_name_request(sk, name));
+	EXPECT_EQ(left, count_entries(_metadata, sk));
+	expect_refused(_metadata, sk, del_name_request(sk, name), ENOENT,
+		       "no entry has that name", NULL);
+	EXPECT_EQ(left, count_entries(_metadata, sk));
+}
+
 TEST_F(prr, del_by_name_and_pieces)
 {
 	static const __u16 absent[2][2] = { { 0x04d0, 0xfffc },
@@ -1086,15 +1109,7 @@ TEST_F(prr, del_by_name_and_pieces)
 	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
 	expect_ok(_metadata, sk, nlh);
 	EXPECT_EQ(4, count_entries(_metadata, sk));
-	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
-	expect_ok(_metadata, sk, nlh);
-	EXPECT_EQ(1, count_entries(_metadata, sk));
-	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
-	expect_refused(_metadata, sk, nlh, ENOENT, "no entry has that name",
-		       NULL);
-	EXPECT_EQ(1, count_entries(_metadata, sk));
+	del_every_named(_metadata, sk, "alice", 1);
 }
 
 /* The name of the entry at (SHARED, @value, @mask), "" if none. */
@@ -1133,8 +1148,7 @@ TEST_F(prr, name_lasts_while_an_entry_has_it)
 	mnl_attr_put_strz(nlh, PRR_A_NAME, "carol");
 	expect_refused(_metadata, sk, nlh, EEXIST, "entry already exists",
 		       NULL);
-	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, PRR_A_NAME, "carol");
+	nlh = del_name_request(sk, "carol");
 	expect_refused(_metadata, sk, nlh, ENOENT, "no entry has that name",
 		       NULL);
 
@@ -1155,14 +1169,7 @@ TEST_F(prr, name_lasts_while_an_entry_has_it)
 	/* A new unnamed entry does not inherit it. */
 	add_entry(_metadata, sk, SHARED, 0x8000, 0x8000, PRR_ACTION_DROP);
 	expect_name(_metadata, sk, 0x8000, 0x8000, "");
-	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
-	expect_ok(_metadata, sk, nlh);
-	EXPECT_EQ(1, count_entries(_metadata, sk));
-	nlh = request(sk, PRR_CMD_DEL_ENTRY, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, PRR_A_NAME, "alice");
-	expect_refused(_metadata, sk, nlh, ENOENT, "no entry has that name",
-		       NULL);
+	del_every_named(_metadata, sk, "alice", 1);
 }
 
 static void get_config(struct __test_metadata *_metadata,
