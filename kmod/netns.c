@@ -368,6 +368,7 @@ int prr_net_add_rule(struct prr_net *pn, const struct prr_rule_spec *spec,
 		if (err)
 			goto unlock;
 	}
+	/* Before anything below can fail: the unwind puts the name per rule. */
 	for (i = 0; i < n; i++) {
 		r[i]->cpe_id = cpe_id;
 		r[i]->named = !!spec->name;

@@ -99,8 +99,8 @@ run_selftests()
 	# and finish 0.5 s after the last packet once told to stop: too short
 	# for this kernel under TCG, tens of times slower than Debian's, where
 	# a sender may still be starting when a receiver's 30 s are over.
-	# prr_ecmp's 500 packets/s overflow the emulated links' queues here
-	# (thousands forwarded, never received), so it sends 100/s here.
+	# prr_ecmp's 500 packets/s overflow the emulated links' queues on this
+	# kernel (thousands forwarded, never received), so it sends 100/s.
 	RX_TIMEOUT_MS=${RX_TIMEOUT_MS:-600000} RX_GRACE_MS=${RX_GRACE_MS:-3000} \
 		PRR_ECMP_PPS=${PRR_ECMP_PPS:-100} \
 		bash "$REPO/selftests/guest-run.sh" | sed 's/^/  /'
