@@ -5,6 +5,7 @@
 #   make                 module (against KDIR) + prrctl + selftest programs
 #   make KDIR=/lib/modules/<release>/build
 #   make test            everything, then the selftests in a VM per kernel
+#                        and the seed testbed (make testbed) beside them
 #   make demo            the testbed demonstration in a VM
 #   make test-debug      the selftests and a kmemleak scan on a KASAN/lockdep
 #                        kernel built from linux-source (docs/debug-kernel.md)

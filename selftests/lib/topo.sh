@@ -30,6 +30,7 @@
 #   topo_create links|bridge    build it; sets NS_*, CPE*_ADDR, CPE*_DEV...
 #   topo_destroy                remove it (also done at exit)
 #   topo_add_ns NAME            an extra empty namespace ($TOPO_NEW_NS)
+#   topo_add_host NAME A GW LEN an extra Internet-side host on its own link
 #   prr_ctl ARGS                prrctl in the PRR namespace
 #   ctl_in NODE ARGS            prrctl in NODE's namespace
 #   in_node NODE CMD            any command in NODE's namespace
@@ -311,13 +312,13 @@ topo_cpe()
 	EOF
 }
 
-# topo_host NS ADDR GW
+# topo_host NS ADDR GW [LEN]: LEN defaults to 24
 topo_host()
 {
 	ns_batch "$1" <<-EOF
 	link set lo up
 	link set eth0 addrgenmode none
-	addr add $2/24 dev eth0
+	addr add $2/${4:-24} dev eth0
 	link set eth0 up
 	route add default via $3 dev eth0
 	EOF
@@ -331,6 +332,23 @@ topo_add_ns()
 	step "create namespace $TOPO_NEW_NS" ip netns add "$TOPO_NEW_NS" ||
 		return 1
 	TOPO_EXTRA_NS+=("$TOPO_NEW_NS")
+}
+
+# topo_add_host NAME ADDR PRR_ADDR LEN: an extra host ($TOPO_NEW_NS) on the
+# PRR's Internet side, on a link of its own: NAME in the PRR (PRR_ADDR/LEN),
+# eth0 in the host (ADDR/LEN, default route via PRR_ADDR).
+topo_add_host()
+{
+	topo_add_ns "$1" || return 1
+	step "$1: a link to the PRR" ip link add name "$1" netns "$NS_PRR" \
+		type veth peer name eth0 netns "$TOPO_NEW_NS" || return 1
+	step "$1: the PRR's side of its link" ns_batch "$NS_PRR" <<-EOF || return 1
+	link set $1 addrgenmode none
+	addr add $3/$4 dev $1
+	link set $1 up
+	EOF
+	step "$1: its address and route" \
+		topo_host "$TOPO_NEW_NS" "$2" "$3" "$4"
 }
 
 topo_destroy()

@@ -33,6 +33,9 @@ CONFIG (written by bt_suite.py):
   stop            the client exits (writing its evidence) once this exists
   done            rewritten whenever a download completes: JSON list of
                   the names of the torrents complete so far
+  progress        rewritten (at most once a second) while bytes arrive:
+                  the bytes received so far, all torrents together (the
+                  suite ends a run that stalls)
   out             the evidence, JSON
   timeout         seconds before it gives up and exits
 
@@ -236,6 +239,8 @@ def run(cfg):
     deadline = t0 + float(cfg.get('timeout', 120))
     next_intro = 0.0
     complete = []
+    received = 0
+    progress_at = 0.0
     go_at = None
     ready = False
     while True:
@@ -254,7 +259,12 @@ def run(cfg):
             write_json(cfg['ready'], now)
             ready = True
             log('ready')
-        ses.wait_for_alert(int(POLL * 1000))
+        # Not ses.wait_for_alert(): the binding turns the alert it returns
+        # into a Python object while the network thread may still be
+        # growing the queue that alert lives in, and that segfaulted
+        # (gdb, build/testbed/logs/). pop_alerts() hands over a batch
+        # that thread no longer touches.
+        time.sleep(POLL)
         now = time.time()
         for a in ses.pop_alerts():
             on_alert(a, by_hash, session_ev, now)
@@ -275,6 +285,12 @@ def run(cfg):
         if now_complete != complete:
             complete = now_complete
             write_json(cfg['done'], complete)
+        total = sum(r['bytes'] for t in torrents
+                    for r in t.ev['recv'].values())
+        if total != received and now >= progress_at and cfg.get('progress'):
+            received = total
+            progress_at = now + 1
+            write_json(cfg['progress'], total)
         if os.path.exists(cfg['stop']) or now > deadline:
             break
     evidence = {
@@ -330,7 +346,7 @@ def agent(directory):
     # SIGUSR1 (from bt_suite.py when this agent does not answer): the
     # Python stack of every thread on stderr (build/testbed/logs/HOST.log)
     faulthandler.register(signal.SIGUSR1, all_threads=True)
-    # a crash (libtorrent segfaulted once in a FALSE run with connect_peer):
+    # a crash in libtorrent or its binding (see run()):
     # the Python stack of every thread on stderr too
     faulthandler.enable(all_threads=True)
     parent = os.getppid()

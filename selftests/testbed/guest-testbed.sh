@@ -8,12 +8,15 @@
 #   selftests/vm/run.sh KREL selftests/testbed/guest-testbed.sh
 #   (make testbed does that on the 6.1 kernel, then prints the tables)
 #
-#   T1 192.168.1.2 -- CPE-1 --wan0 10.0.1.2==cpe1 10.0.1.1--+  PRR  +-- br0 198.51.100.254/24
-#   T2 192.168.2.2 -- CPE-2 --wan0 10.0.2.2==cpe2 10.0.2.1--+       |   RT1 198.51.100.10
-#                                                                   |   RT2 198.51.100.20
-#   CPE-1 and CPE-2 both hold 192.0.2.1 (prr's CPE role: their      |   TRA 198.51.100.1
-#   port set local, port-set NAT of the LAN, every other port up    |   S   198.51.100.2
-#   to the PRR); the PRR routes 192.0.2.1 by destination port.
+#   T1 192.168.1.2 -- CPE-1 --wan0 10.0.1.2==cpe1 10.0.1.1--+ PRR +-- rt1 -- RT1 198.51.100.2
+#   T2 192.168.2.2 -- CPE-2 --wan0 10.0.2.2==cpe2 10.0.2.1--+     +-- rt2 -- RT2 203.0.113.2
+#                                                                 +-- tra -- TRA 192.0.2.130
+#                                                                 +-- srv -- S   192.0.2.134
+#   lib/topo.sh's "links" testbed, with the tracker TRA and the torrent
+#   index S on links of their own.  CPE-1 and CPE-2 both hold 192.0.2.1
+#   (prr's CPE role: their port set local, port-set NAT of the LAN, every
+#   other port up to the PRR); the PRR routes 192.0.2.1 by destination
+#   port.
 #
 # Port sets (RFC 6431 value/mask; 0-1023 and 0x8400/0x8400 belong to
 # neither CPE, the PRR drops them):
@@ -58,14 +61,13 @@ CPE1_SETS="0x0400/0xfc00 0x0800/0xf800 0x1000/0xf000 0x2000/0xe000 0x4000/0xc000
 CPE2_SETS="0x8000/0x8400"
 T1_PORT=10001
 T2_PORT=41001
-NET=198.51.100
-PRR_NET_ADDR=$NET.254
-RT1_ADDR=$NET.10
-RT2_ADDR=$NET.20
-TRA_ADDR=$NET.1
-S_ADDR=$NET.2
-BT_NODES="prr cpe1 cpe2 t1 t2 rt1 rt2 tra srv"
-BT_ALL_NS=()
+# RFC 5737 has three /24s: RT1 and RT2 have the upper two (lib/topo.sh),
+# the tracker and S two point-to-point links in the upper half of the
+# shared address's.
+TRA_ADDR=192.0.2.130
+PRR_TRA_ADDR=192.0.2.129
+S_ADDR=192.0.2.134
+PRR_S_ADDR=192.0.2.133
 
 # ----------------------------------------------------------- the module
 
@@ -99,71 +101,27 @@ load_module()
 
 # ----------------------------------------------------------- topology
 
-bt_ns()
+# All the testbed's namespaces.
+bt_namespaces()
 {
-	echo "${BT_ID}-$1"
+	echo "$NS_PRR" "$NS_CPE1" "$NS_CPE2" "$NS_T1" "$NS_T2" "$NS_RT1" \
+		"$NS_RT2" "${TOPO_EXTRA_NS[@]}"
 }
 
-# node_ns of lib/topo.sh knows prr cpe1 cpe2 t1 t2 rt1 rt2.
-# shellcheck disable=SC2034 # used by lib/topo.sh and lib/cpe.sh
-bt_set_names()
+# Kills every process left in the namespaces (the clients, the tracker,
+# S), then removes the testbed.
+# shellcheck disable=SC2317 # the EXIT trap
+bt_cleanup()
 {
-	BT_ID="bt$$"
-	NS_PRR=$(bt_ns prr)
-	NS_CPE1=$(bt_ns cpe1)
-	NS_CPE2=$(bt_ns cpe2)
-	NS_T1=$(bt_ns t1)
-	NS_T2=$(bt_ns t2)
-	NS_RT1=$(bt_ns rt1)
-	NS_RT2=$(bt_ns rt2)
-	NS_TRA=$(bt_ns tra)
-	NS_S=$(bt_ns srv)
-	CPE1_ADDR=10.0.1.2
-	CPE2_ADDR=10.0.2.2
-	PRR_CPE1_ADDR=10.0.1.1
-	PRR_CPE2_ADDR=10.0.2.1
-	CPE1_DEV=cpe1
-	CPE2_DEV=cpe2
-	TOPO_DIR=$(mktemp -d /tmp/prr-testbed-topo.XXXXXX)
-}
+	local rc=$? ns pid
 
-# Kills every process left in the namespaces, by pid, then deletes them.
-# shellcheck disable=SC2317 # called from the EXIT trap
-bt_topo_destroy()
-{
-	local ns pid
-
-	for ns in "${BT_ALL_NS[@]}"; do
+	for ns in $(bt_namespaces); do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
 	done
-	for ns in "${BT_ALL_NS[@]}"; do
-		echo "netns del $ns"
-	done | ip -force -batch - 2>/dev/null
-	BT_ALL_NS=()
-	[ -z "${TOPO_DIR:-}" ] || rm -rf "$TOPO_DIR"
-}
-
-# shellcheck disable=SC2317 # the EXIT trap
-bt_cleanup()
-{
-	local rc=$?
-
-	bt_topo_destroy
+	topo_destroy
 	exit "$rc"
-}
-
-# bt_host NS ADDR/LEN GW: a host's eth0, lo, default route.
-bt_host()
-{
-	ns_batch "$1" <<-EOF
-	link set lo up
-	link set eth0 addrgenmode none
-	addr add $2 dev eth0
-	link set eth0 up
-	route add default via $3 dev eth0
-	EOF
 }
 
 # rp_filter off everywhere: a hairpinned packet comes from the shared
@@ -172,82 +130,28 @@ bt_sysctls()
 {
 	local ns
 
-	for ns in "${BT_ALL_NS[@]}"; do
+	for ns in $(bt_namespaces); do
 		ns_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.default.rp_filter=0 || return 1
 	done
-	ns_sysctl "$NS_PRR" net.ipv4.ip_forward=1 &&
-		ns_sysctl "$NS_CPE1" net.ipv4.ip_forward=1 &&
-		ns_sysctl "$NS_CPE2" net.ipv4.ip_forward=1
 }
 
-bt_internet()
-{
-	local h
-
-	ip -batch - <<-EOF || return 1
-	link add name rt1 netns $NS_PRR type veth peer name eth0 netns $NS_RT1
-	link add name rt2 netns $NS_PRR type veth peer name eth0 netns $NS_RT2
-	link add name tra netns $NS_PRR type veth peer name eth0 netns $NS_TRA
-	link add name srv netns $NS_PRR type veth peer name eth0 netns $NS_S
-	link add name cpe1 netns $NS_PRR type veth peer name wan0 netns $NS_CPE1
-	link add name cpe2 netns $NS_PRR type veth peer name wan0 netns $NS_CPE2
-	link add name lan0 netns $NS_CPE1 type veth peer name eth0 netns $NS_T1
-	link add name lan0 netns $NS_CPE2 type veth peer name eth0 netns $NS_T2
-	EOF
-	ns_batch "$NS_PRR" <<-EOF || return 1
-	link set lo up
-	link add br0 type bridge
-	link set br0 addrgenmode none
-	addr add $PRR_NET_ADDR/24 dev br0
-	link set br0 up
-	link set cpe1 addrgenmode none
-	link set cpe2 addrgenmode none
-	addr add $PRR_CPE1_ADDR/24 dev cpe1
-	addr add $PRR_CPE2_ADDR/24 dev cpe2
-	link set cpe1 up
-	link set cpe2 up
-	EOF
-	for h in rt1 rt2 tra srv; do
-		ns_batch "$NS_PRR" <<-EOF || return 1
-		link set $h addrgenmode none
-		link set $h master br0
-		link set $h up
-		EOF
-	done
-	bt_host "$NS_RT1" "$RT1_ADDR/24" "$PRR_NET_ADDR" &&
-		bt_host "$NS_RT2" "$RT2_ADDR/24" "$PRR_NET_ADDR" &&
-		bt_host "$NS_TRA" "$TRA_ADDR/24" "$PRR_NET_ADDR" &&
-		bt_host "$NS_S" "$S_ADDR/24" "$PRR_NET_ADDR"
-}
-
-# shellcheck disable=SC2317 # called by wait_until
-bt_bridge_forwarding()
-{
-	[ "$(bridge -n "$NS_PRR" link show master br0 |
-		grep -c 'state forwarding')" -eq 4 ]
-}
-
+# lib/topo.sh's testbed (CPEs on links of their own), the tracker and S on
+# links of their own, the CPEs as an operator has them (topo.sh quiets
+# their own RSTs and ICMP errors for the packet-level tests).
 bt_topo_create()
 {
-	local node
-
-	bt_set_names
-	for node in $BT_NODES; do
-		BT_ALL_NS+=("$(bt_ns "$node")")
-	done
+	topo_create links || return 1
 	trap bt_cleanup EXIT
-	for node in "${BT_ALL_NS[@]}"; do
-		echo "netns add $node"
-	done | ip -batch - || return 1
-	bt_sysctls || return 1
-	bt_internet || return 1
-	topo_cpe "$NS_CPE1" "$CPE1_ADDR" "$PRR_CPE1_ADDR" "$CPE1_LAN_ADDR" &&
-		topo_cpe "$NS_CPE2" "$CPE2_ADDR" "$PRR_CPE2_ADDR" \
-			"$CPE2_LAN_ADDR" &&
-		topo_host "$NS_T1" "$T1_ADDR" "$CPE1_LAN_ADDR" &&
-		topo_host "$NS_T2" "$T2_ADDR" "$CPE2_LAN_ADDR" || return 1
-	wait_until 10 bt_bridge_forwarding
+	step "CPE-1 answers for itself" \
+		ns_exec "$NS_CPE1" nft delete table ip prrtopo || return 1
+	step "CPE-2 answers for itself" \
+		ns_exec "$NS_CPE2" nft delete table ip prrtopo || return 1
+	topo_add_host tra "$TRA_ADDR" "$PRR_TRA_ADDR" 30 || return 1
+	NS_TRA=$TOPO_NEW_NS
+	topo_add_host srv "$S_ADDR" "$PRR_S_ADDR" 30 || return 1
+	NS_S=$TOPO_NEW_NS
+	bt_sysctls
 }
 
 # The PRR's entries, both CPE roles, the terminals' port forwards.
@@ -350,6 +254,10 @@ main()
 	fi
 	ktap_ok "the seed testbed with prr on the PRR and both CPEs ($((SECONDS - t0)) s)"
 	write_topo_json "$WORK/topo.json"
+	# A client that crashes leaves its core where bt_suite.py reads its
+	# native stacks (the checkout, not the guest's memory-backed /tmp).
+	ulimit -c unlimited
+	echo "$OUT/logs/core.%p" > /proc/sys/kernel/core_pattern
 	/usr/bin/python3 "$TESTBED/bt_suite.py" "$WORK/topo.json" || rc=$?
 	if [ "$rc" -ne 0 ] || [ ! -s "$OUT/assertions.tsv" ]; then
 		ktap_fail "bt_suite.py completes" "exit status $rc"

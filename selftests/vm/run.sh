@@ -16,7 +16,8 @@
 # path and a run id; the job (environment, cd, script, arguments) is a file
 # build/vm/job-ID.sh, deleted afterwards.
 #
-# The console is streamed to stdout and saved in build/vm/KREL/console.log.
+# The console is streamed to stdout and saved in build/vm/KREL/console.log
+# (KREL: or PRR_VM_NAME).
 # Exit status: the guest script's own, read from the marker line the guest's
 # init prints; 125 when the guest never printed it (kernel panic, hang, VM
 # timeout) or the VM could not be started, with a message on stderr.
@@ -25,6 +26,9 @@
 #   PRR_*, V           passed through to the guest script (e.g. PRR_TESTS, a
 #                      filter for selftests/guest-run.sh, and V, verbosity)
 #   PRR_VM_TIMEOUT     seconds before the VM is killed (default 3000 = 50 min)
+#   PRR_VM_NAME        the directory under build/vm/ for the console and the
+#                      initramfs (default KREL): two VMs of one kernel at
+#                      once need two names
 #   PRR_VM_SMP         virtual CPUs (default 2)
 #   PRR_VM_MEM         memory in MiB (default 1536)
 #   PRR_VM_APPEND      extra kernel parameters (e.g. mitigations=off)
@@ -78,6 +82,10 @@ check_args()
 	case "$REPO" in
 	*[[:space:]]*)
 		die "the checkout path must not contain spaces: $REPO" ;;
+	esac
+	case "${PRR_VM_NAME-x}" in
+	'' | */* | . | ..)
+		die "PRR_VM_NAME must be a directory name, not '${PRR_VM_NAME:-}'" ;;
 	esac
 	case "$VM_TIMEOUT" in
 	''|*[!0-9]*)
@@ -181,7 +189,7 @@ main()
 	check_args "$krel"
 	[ -z "$VM_MODROOT" ] || VM_MODROOT=$(cd "$VM_MODROOT" && pwd -P)
 
-	dir=$REPO/build/vm/$krel
+	dir=$REPO/build/vm/${PRR_VM_NAME:-$krel}
 	mkdir -p "$dir"
 	initramfs=$dir/initramfs.cpio.gz
 	MODROOT=$VM_MODROOT "$REPO/selftests/vm/mkinitramfs.sh" "$krel" "$initramfs" ||
