@@ -29,6 +29,35 @@ struct entry_args {
 	const char *name;		/* NULL: none */
 };
 
+/*
+ * The index of device @name, 0 if there is none.  if_nametoindex() opens
+ * and closes a socket on every call, which was half the kernel's time in a
+ * -batch or restore of a big table (every line names the same few devices).
+ * Like iproute2's ll_map, remember each name for the rest of the run; a name
+ * that does not resolve is asked again.
+ */
+static __u32 device_index(const char *name)
+{
+	static struct {
+		char name[IF_NAMESIZE];
+		__u32 index;
+	} seen[8];
+	static unsigned int next;
+	unsigned int i;
+	__u32 index;
+
+	for (i = 0; i < ARRAY_SIZE(seen); i++)
+		if (seen[i].index && !strcmp(seen[i].name, name))
+			return seen[i].index;
+	index = if_nametoindex(name);
+	if (index && strlen(name) < IF_NAMESIZE) {
+		i = next++ % ARRAY_SIZE(seen);
+		strcpy(seen[i].name, name);
+		seen[i].index = index;
+	}
+	return index;
+}
+
 /* A CPE's pieces go in one request: add-cpe takes what the kernel takes. */
 #if PRR_NOTATION_MAX > PRR_PIECES_MAX
 #error "a port set prrctl parses must fit one request"
@@ -93,7 +122,7 @@ static int parse_action_word(struct entry_args *e, char **argv, int argc,
 	if (!strcmp(word, "dev")) {
 		if (e->oif)
 			return usage_error("\"dev\" given twice");
-		e->oif = if_nametoindex(argv[1]);
+		e->oif = device_index(argv[1]);
 		if (!e->oif)
 			return usage_error("no such device \"%s\"", argv[1]);
 		return EXIT_OK;
@@ -850,7 +879,7 @@ static int parse_nat_args(int argc, char **argv, bool add,
 		if (!strcmp(argv[i], "dev")) {
 			if (n->oif)
 				return usage_error("\"dev\" given twice");
-			n->oif = if_nametoindex(arg);
+			n->oif = device_index(arg);
 			if (!n->oif)
 				return usage_error("no such device \"%s\"", arg);
 			continue;
