@@ -241,98 +241,103 @@ run_host_package()
 	add_suite host-package "$out" "$(suite_verdict "$out" "$rc")"
 }
 
-# Suite "vm-testbed" (6. above): boots its VM in the background (in
-# build/vm/testbed-KREL/, apart from the kernel suite's VM of the same
-# release); finish_vm_testbed waits for it.
-start_vm_testbed()
+# start_timed DIR CMD...: runs CMD in the background, then writes its exit
+# status and the seconds it took to DIR/run.status (read by finish_timed);
+# the job's pid goes to TIMED_PID.
+start_timed()
 {
-	local krel dir=$REPO/build/testbed
+	local dir=$1
 
-	TESTBED_PID=
-	[ "${PRR_TESTBED:-1}" != 0 ] || return 0
-	krel=$(printf '%s\n' "${KERNELS[@]}" | grep -m 1 '^6\.1\.') ||
-		krel=${KERNELS[0]}
+	shift
 	mkdir -p "$dir"
 	rm -f "$dir/results.ktap" "$dir/run.status"
 	(
 		t0=$SECONDS
-		PRR_VM_NAME=testbed-$krel nice -n 19 \
-			"$REPO/selftests/vm/run.sh" "$krel" \
-			selftests/testbed/guest-testbed.sh \
-			> "$REPO/build/testbed.log" 2>&1
+		"$@"
 		echo "$? $((SECONDS - t0))" > "$dir/run.status"
 	) &
-	TESTBED_PID=$!
-	diag "vm-testbed: $krel VM started at nice 19 (log: build/testbed.log)"
+	TIMED_PID=$!
 }
 
-finish_vm_testbed()
+# finish_timed NAME DIR PID CONSOLE: waits for the job, then adds suite NAME
+# from DIR/results.ktap.  A VM that did not complete (run.sh's 125) gets the
+# panic lines and the end of CONSOLE (a path under build/) as diagnostics.
+finish_timed()
 {
-	local dir=$REPO/build/testbed rc secs out=$REPO/build/testbed/results.ktap
-
-	[ -n "${TESTBED_PID:-}" ] || return 0
-	wait "$TESTBED_PID"
-	read -r rc secs < "$dir/run.status" 2>/dev/null || { rc=125; secs='?'; }
-	diag "vm-testbed: VM finished in $secs s"
-	[ -f "$out" ] || : > "$out"
-	if [ "$rc" -eq 125 ]; then
-		add_suite vm-testbed "$out" "not ok|ERROR VM did not complete"
-	else
-		add_suite vm-testbed "$out" "$(suite_verdict "$out" "$rc")"
-	fi
-}
-
-boot_guest_run()
-{
-	"$REPO/selftests/vm/run.sh" "$1" selftests/guest-run.sh
-}
-
-# Boots KREL in the background; its run.sh output goes to
-# build/vm/KREL/run.log and its exit status to build/vm/KREL/run.status.
-start_vm()
-{
-	local krel=$1 dir=$REPO/build/vm/$1
-
-	mkdir -p "$dir"
-	rm -f "$dir/results.ktap" "$dir/run.status"
-	(
-		t0=$SECONDS
-		if [ "$VERBOSE" -ge 1 ] 2>/dev/null; then
-			boot_guest_run "$krel" 2>&1 | tee "$dir/run.log" |
-				sed -u "s/^/[$krel] /" >&2
-			rc=${PIPESTATUS[0]}
-		else
-			boot_guest_run "$krel" > "$dir/run.log" 2>&1
-			rc=$?
-		fi
-		echo "$rc $((SECONDS - t0))" > "$dir/run.status"
-	) &
-	VM_PIDS+=("$!")
-	diag "$krel: VM started (console: build/vm/$krel/console.log)"
-}
-
-finish_vm()
-{
-	local krel=$1 pid=$2 dir=$REPO/build/vm/$1 rc secs verdict
+	local name=$1 dir=$2 pid=$3 console=$4 rc secs verdict
 	local ktap=$dir/results.ktap extra=$dir/run-all.diag
 
 	wait "$pid"
 	read -r rc secs < "$dir/run.status" 2>/dev/null || { rc=125; secs='?'; }
-	diag "$krel: VM finished in $secs s"
+	diag "$name: VM finished in $secs s"
 	[ -f "$ktap" ] || : > "$ktap"
 	: > "$extra"
 	if [ "$rc" -eq 125 ]; then
 		verdict="not ok|ERROR VM did not complete"
 		{
 			grep '^run\.sh:' "$dir/run.log"
-			grep -m 8 -E "$PANIC_LINES" "$dir/console.log" 2>/dev/null
-			echo "last lines of build/vm/$krel/console.log:"
-			tail -n 20 "$dir/console.log" 2>/dev/null
+			grep -m 8 -E "$PANIC_LINES" "$REPO/$console" 2>/dev/null
+			echo "last lines of $console:"
+			tail -n 20 "$REPO/$console" 2>/dev/null
 		} > "$extra"
 	else
 		verdict=$(suite_verdict "$ktap" "$rc")
 	fi
-	add_suite "$krel" "$ktap" "$verdict" "$extra"
+	add_suite "$name" "$ktap" "$verdict" "$extra"
+}
+
+# Suite "vm-testbed" (6. above): its VM boots in the background, in
+# build/vm/testbed-KREL/ (apart from the kernel suite's VM of the same
+# release), at nice 19; finish_vm_testbed waits for it.
+TESTBED_KREL=
+start_vm_testbed()
+{
+	TESTBED_PID=
+	[ "${PRR_TESTBED:-1}" != 0 ] || return 0
+	TESTBED_KREL=$(printf '%s\n' "${KERNELS[@]}" | grep -m 1 '^6\.1\.') ||
+		TESTBED_KREL=${KERNELS[0]}
+	start_timed "$REPO/build/testbed" boot_testbed "$TESTBED_KREL"
+	TESTBED_PID=$TIMED_PID
+	diag "vm-testbed: $TESTBED_KREL VM started at nice 19 (log: build/testbed/run.log)"
+}
+
+boot_testbed()
+{
+	PRR_VM_NAME=testbed-$1 nice -n 19 "$REPO/selftests/vm/run.sh" "$1" \
+		selftests/testbed/guest-testbed.sh > "$REPO/build/testbed/run.log" 2>&1
+}
+
+finish_vm_testbed()
+{
+	[ -n "${TESTBED_PID:-}" ] || return 0
+	finish_timed vm-testbed "$REPO/build/testbed" "$TESTBED_PID" \
+		"build/vm/testbed-$TESTBED_KREL/console.log"
+}
+
+# Boots KREL's VM for guest-run.sh; run.sh's output goes to
+# build/vm/KREL/run.log (V=1: also to stderr, prefixed with the release).
+boot_guest_run()
+{
+	local krel=$1 log=$REPO/build/vm/$1/run.log
+
+	if [ "$VERBOSE" -ge 1 ] 2>/dev/null; then
+		"$REPO/selftests/vm/run.sh" "$krel" selftests/guest-run.sh 2>&1 |
+			tee "$log" | sed -u "s/^/[$krel] /" >&2
+		return "${PIPESTATUS[0]}"
+	fi
+	"$REPO/selftests/vm/run.sh" "$krel" selftests/guest-run.sh > "$log" 2>&1
+}
+
+start_vm()
+{
+	start_timed "$REPO/build/vm/$1" boot_guest_run "$1"
+	VM_PIDS+=("$TIMED_PID")
+	diag "$1: VM started (console: build/vm/$1/console.log)"
+}
+
+finish_vm()
+{
+	finish_timed "$1" "$REPO/build/vm/$1" "$2" "build/vm/$1/console.log"
 }
 
 # run_vms CMD...: boots the kernels' VMs, JOBS at a time, and runs CMD (the

@@ -351,22 +351,20 @@ topo_add_host()
 		topo_host "$TOPO_NEW_NS" "$2" "$3" "$4"
 }
 
+# The namespaces of the testbed and of topo_add_ns, one a line.
+topo_namespaces()
+{
+	[ "${#TOPO_EXTRA_NS[@]}" -eq 0 ] || printf '%s\n' "${TOPO_EXTRA_NS[@]}"
+	[ -z "$TOPO_VARIANT" ] ||
+		printf '%s\n' "$NS_PRR" "$NS_CPE1" "$NS_CPE2" "$NS_T1" \
+			"$NS_T2" "$NS_RT1" "$NS_RT2"
+}
+
 topo_destroy()
 {
-	local ns
-
 	rx_kill
-	{
-		for ns in "${TOPO_EXTRA_NS[@]}"; do
-			echo "netns del $ns"
-		done
-		if [ -n "$TOPO_VARIANT" ]; then
-			for ns in "$NS_PRR" "$NS_CPE1" "$NS_CPE2" "$NS_T1" \
-				  "$NS_T2" "$NS_RT1" "$NS_RT2"; do
-				echo "netns del $ns"
-			done
-		fi
-	} | ip -force -batch - 2>/dev/null
+	topo_namespaces | sed 's/^/netns del /' |
+		ip -force -batch - 2>/dev/null
 	TOPO_EXTRA_NS=()
 	[ -z "$TOPO_DIR" ] || rm -rf "$TOPO_DIR"
 	TOPO_DIR=
@@ -599,41 +597,12 @@ readd_shown()
 	done < <(tail -n +2 <<<"$1")
 }
 
-# Registering or removing the only IPv4 PRE_ROUTING (LOCAL_OUT) hook of the
-# machine flips a static key and patches the kernel's code in ip_rcv()
-# (ip_local_out()) with text_poke_bp().  Under TCG, doing so while another
-# vCPU runs through that code has crashed the guest ("Oops: int3" in
-# ip_rcv, 6.12, during rmmod/insmod under traffic): an emulator race, which
-# real CPUs do not have.  An nft chain at both hooks, in a namespace of its
-# own, keeps the keys on, so prr's hooks coming and going patch nothing.
-topo_hold_nf_hooks()
-{
-	local ns="${NS_PRR%-prr}-hooks"
-
-	[ ! -e "/run/netns/$ns" ] || return 0
-	ip netns add "$ns" || return 1
-	TOPO_EXTRA_NS+=("$ns")
-	ns_exec "$ns" nft -f - <<-EOF
-	table ip prrhold {
-		chain pre {
-			type filter hook prerouting priority 0; policy accept;
-		}
-		chain out {
-			type filter hook output priority 0; policy accept;
-		}
-	}
-	EOF
-}
-
 # flood_start PORTS PPS: a steady UDP stream from RT1 to the shared address's
 # PORTS (comma-separated) in the background, until flood_stop.  nsenter
-# itself, not a shell function, so that $! is the sender.  The tests that
-# flood are those that load and unload prr meanwhile: see
-# topo_hold_nf_hooks.
+# itself, not a shell function, so that $! is the sender.
 FLOOD_PID=
 flood_start()
 {
-	topo_hold_nf_hooks || return 1
 	nsenter --net="/run/netns/$NS_RT1" -- "$PRR_PROBE" send \
 		--src "$RT1_ADDR" --dst "$SHARED" --proto udp --ports "$1" \
 		--repeat 1000000 --pps "$2" --quiet >/dev/null 2>&1 &

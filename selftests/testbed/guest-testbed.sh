@@ -101,13 +101,6 @@ load_module()
 
 # ----------------------------------------------------------- topology
 
-# All the testbed's namespaces.
-bt_namespaces()
-{
-	echo "$NS_PRR" "$NS_CPE1" "$NS_CPE2" "$NS_T1" "$NS_T2" "$NS_RT1" \
-		"$NS_RT2" "${TOPO_EXTRA_NS[@]}"
-}
-
 # Kills every process left in the namespaces (the clients, the tracker,
 # S), then removes the testbed.
 # shellcheck disable=SC2317 # the EXIT trap
@@ -115,7 +108,7 @@ bt_cleanup()
 {
 	local rc=$? ns pid
 
-	for ns in $(bt_namespaces); do
+	for ns in $(topo_namespaces); do
 		for pid in $(ip netns pids "$ns" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
@@ -130,7 +123,7 @@ bt_sysctls()
 {
 	local ns
 
-	for ns in $(bt_namespaces); do
+	for ns in $(topo_namespaces); do
 		ns_sysctl "$ns" net.ipv4.conf.all.rp_filter=0 \
 			net.ipv4.conf.default.rp_filter=0 || return 1
 	done

@@ -30,6 +30,13 @@
 #                      initramfs (default KREL): two VMs of one kernel at
 #                      once need two names
 #   PRR_VM_SMP         virtual CPUs (default 2)
+#   PRR_VM_TCG_THREAD  single (default) or multi: QEMU's -accel tcg,thread=.
+#                      One host thread runs all vCPUs in turn.  With one
+#                      thread per vCPU (multi), a vCPU can still execute the
+#                      int3 the kernel's text_poke_bp() put into code another
+#                      vCPU has just finished patching (a static key turned on
+#                      or off): "Oops: int3", kernel panic, prr loaded or not
+#                      (selftests/vm/tcg-patch-race.sh reproduces it)
 #   PRR_VM_MEM         memory in MiB (default 1536)
 #   PRR_VM_APPEND      extra kernel parameters (e.g. mitigations=off)
 #   PRR_VM_KERNEL      kernel image to boot instead of /boot/vmlinuz-KREL (a
@@ -48,6 +55,7 @@ set -eu
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
 VM_TIMEOUT=${PRR_VM_TIMEOUT:-3000}
 VM_SMP=${PRR_VM_SMP:-2}
+TCG_THREAD=${PRR_VM_TCG_THREAD:-single}
 VM_MEM=${PRR_VM_MEM:-1536}
 KERNEL_ARGS=${PRR_VM_APPEND:-}
 VM_KERNEL=${PRR_VM_KERNEL:-}
@@ -90,6 +98,10 @@ check_args()
 	case "$VM_TIMEOUT" in
 	''|*[!0-9]*)
 		die "PRR_VM_TIMEOUT must be a number of seconds, not '$VM_TIMEOUT'" ;;
+	esac
+	case "$TCG_THREAD" in
+	single | multi) ;;
+	*) die "PRR_VM_TCG_THREAD must be single or multi, not '$TCG_THREAD'" ;;
 	esac
 }
 
@@ -145,7 +157,7 @@ boot()
 	[ -z "$VM_MODROOT" ] || cmdline+=" prrvm_modroot=$VM_MODROOT"
 	: > "$log"
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
-		-machine q35,accel=tcg -cpu max -m "$VM_MEM" -smp "$VM_SMP" \
+		-machine q35 -accel "tcg,thread=$TCG_THREAD" -cpu max -m "$VM_MEM" -smp "$VM_SMP" \
 		-nographic -no-reboot -nic none \
 		-kernel "$VM_KERNEL" -initrd "$initramfs" \
 		-virtfs "local,path=/,mount_tag=root,readonly=on,$share" \
