@@ -358,6 +358,12 @@ bulk_file()
 	}'
 }
 
+# "P packs, A answers" from prrctl's PRRCTL_BATCH_STATS line in $1.
+pack_answers()
+{
+	grep -o '[0-9]* packs, [0-9]* answers' <<<"$1"
+}
+
 saved_entries()
 {
 	prr_ctl save | grep -c '^add-cpe'
@@ -365,7 +371,7 @@ saved_entries()
 
 test_bulk_load()
 {
-	local f out rc=0 t0 t1
+	local f out rc=0 t0 t1 packs
 
 	f="$TOPO_DIR/bulk"
 	bulk_file "$BULK_ENTRIES" "$CPE1_ADDR" >"$f"
@@ -374,6 +380,10 @@ test_bulk_load()
 	t1=$(date +%s%N)
 	ktap_expect "-batch of $BULK_ENTRIES entries succeeds" "0" "$rc"
 	ktap_diag "$out" "-batch: $BULK_ENTRIES entries in $(((t1 - t0) / 1000000)) ms, $((BULK_ENTRIES * 1000000000 / (t1 - t0))) entries/s (prrctl's own figure above)"
+	packs=$(pack_answers "$out")
+	packs=${packs%% *}
+	ktap_expect "... the kernel answered once per pack, not once per line" \
+		"$packs packs, $packs answers" "$(pack_answers "$out")"
 	ktap_expect "... and the table holds them all" "$BULK_ENTRIES" \
 		"$(saved_entries)"
 

@@ -5,10 +5,11 @@
  * A batch file holds prrctl commands without the program name, one a line,
  * "#" starting a comment.  The commands that change something do not talk
  * to the kernel themselves: request_ack() hands their request to
- * batch_queue(), which packs many requests (each with NLM_F_ACK) into one
- * sendmsg() and matches the acks to the lines by sequence number.  The
- * kernel runs the requests of a sendmsg() one after the other, so the acks
- * come back in order.
+ * batch_queue(), which packs many requests into one sendmsg() and matches
+ * the answers to the lines by sequence number.  The kernel runs the
+ * requests of a sendmsg() one after the other and answers each failure, so
+ * only the last request asks for an ack (prr_nl_send_batch()): a pack of
+ * accepted lines costs the kernel one ack, not one per line.
  *
  * -batch stops at the first failing line, like "ip -batch": the lines before
  * it stay applied, the lines after it do not.  As a pack may already carry
@@ -131,8 +132,7 @@ static void batch_put_undo(struct batch *bt, const struct nlmsghdr *req,
 
 	cmd = genl->cmd == PRR_CMD_NEW_ENTRY ? PRR_CMD_DEL_ENTRY :
 					       PRR_CMD_DEL_NAT;
-	nlh = prr_nl_request_at(&bt->nl, mnl_nlmsg_batch_current(ub), cmd,
-				NLM_F_ACK);
+	nlh = prr_nl_request_at(&bt->nl, mnl_nlmsg_batch_current(ub), cmd, 0);
 	mnl_attr_for_each(a, req, sizeof(*genl)) {
 		unsigned int type = mnl_attr_get_type(a);
 
@@ -185,8 +185,8 @@ static void batch_ack(struct prr_nl *nl, unsigned int idx, int error,
 	batch_fail(bt);
 }
 
-/* Sends the requests of a pack and reads their acks back. */
-static int batch_send(struct batch *bt, const void *buf, size_t len,
+/* Sends the requests of a pack and reads the answers back. */
+static int batch_send(struct batch *bt, void *buf, size_t len,
 		      unsigned int first_seq, unsigned int n,
 		      struct batch_ack_state *st)
 {
@@ -335,7 +335,7 @@ int batch_queue(__u8 cmd, put_attrs_t put, const void *arg)
 	if (bt->mode == BATCH_CHECK) {
 		if (cmd != PRR_CMD_NEW_NAT)
 			return EXIT_OK;
-		nlh = prr_nl_request_at(&bt->nl, scratch, cmd, NLM_F_ACK);
+		nlh = prr_nl_request_at(&bt->nl, scratch, cmd, 0);
 		put(nlh, arg);
 		return batch_note_nat(bt, nlh);
 	}
@@ -355,7 +355,7 @@ int batch_queue(__u8 cmd, put_attrs_t put, const void *arg)
 		return EXIT_FAIL;
 
 	nlh = prr_nl_request_at(&bt->nl, mnl_nlmsg_batch_current(bt->b), cmd,
-				NLM_F_ACK);
+				0);
 	if (!bt->n)
 		bt->first_seq = nlh->nlmsg_seq;
 	if (put)
@@ -574,8 +574,10 @@ static void batch_report_rate(const struct batch *bt,
 
 	if (!getenv("PRRCTL_BATCH_STATS"))
 		return;
-	fprintf(stderr, "prrctl: %s: %llu requests in %.3f s (%.0f/s)\n",
-		bt->name, bt->applied, s, s > 0 ? bt->applied / s : 0.0);
+	fprintf(stderr,
+		"prrctl: %s: %llu requests in %.3f s (%.0f/s), %llu packs, %llu answers\n",
+		bt->name, bt->applied, s, s > 0 ? bt->applied / s : 0.0,
+		bt->nl.packs, bt->nl.answers);
 }
 
 int run_batch(const char *file)

@@ -302,9 +302,10 @@ int prr_nl_dump(struct prr_nl *nl, __u8 cmd, mnl_cb_t cb,
 }
 
 /*
- * An ack takes an skb of its own in the receive queue: about 768 bytes of
- * truesize, a little more with an extack message.  A batch whose acks do not
- * fit loses them (ENOBUFS), so the batch is sized to the buffer.
+ * An answer (ack or error) takes an skb of its own in the receive queue:
+ * about 768 bytes of truesize, a little more with an extack message.  Every
+ * request of a batch may fail, and a batch whose answers do not fit loses
+ * them (ENOBUFS), so the batch is sized to the buffer.
  */
 #define PRR_NL_ACK_TRUESIZE	1024
 #define PRR_NL_RCVBUF_MAX	(8 << 20)
@@ -331,12 +332,23 @@ struct prr_nl_batch_run {
 	struct prr_nl_run run;
 	unsigned int first_seq;
 	unsigned int n;
-	unsigned int done;		/* acks seen */
+	unsigned int done;		/* requests whose outcome is known */
 	prr_nl_ack_t ack;
 	void *data;
 };
 
-/* One message of a batch's answer; only acks are expected. */
+/* The requests before @idx that got no answer succeeded. */
+static void prr_nl_batch_quiet(struct prr_nl_batch_run *br, unsigned int idx)
+{
+	struct prr_nl *nl = br->run.nl;
+
+	memset(&nl->err, 0, sizeof(nl->err));
+	nl->warning[0] = '\0';
+	for (; br->done < idx; br->done++)
+		br->ack(nl, br->done, 0, br->data);
+}
+
+/* One message of a batch's answer; only acks and errors are expected. */
 static int prr_nl_batch_msg(const struct nlmsghdr *nlh,
 			    struct prr_nl_batch_run *br)
 {
@@ -344,10 +356,10 @@ static int prr_nl_batch_msg(const struct nlmsghdr *nlh,
 	unsigned int idx = nlh->nlmsg_seq - br->first_seq;
 	int ret;
 
-	if (nlh->nlmsg_type != NLMSG_ERROR || idx >= br->n)
+	if (nlh->nlmsg_type != NLMSG_ERROR || idx >= br->n || idx < br->done)
 		return 0;
-	memset(&nl->err, 0, sizeof(nl->err));
-	nl->warning[0] = '\0';
+	prr_nl_batch_quiet(br, idx);
+	nl->answers++;
 	ret = prr_nl_error_cb(nlh, &br->run);
 	if (ret == MNL_CB_ERROR && !nl->err.code)
 		return -EBADMSG;
@@ -356,7 +368,19 @@ static int prr_nl_batch_msg(const struct nlmsghdr *nlh,
 	return 0;
 }
 
-int prr_nl_send_batch(struct prr_nl *nl, const void *buf, size_t len,
+/* Asks for an ack of the last request in @buf only. */
+static void prr_nl_ack_last(void *buf, size_t len)
+{
+	struct nlmsghdr *nlh = buf, *last = NULL;
+	int left = len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		last = nlh;
+	if (last)
+		last->nlmsg_flags |= NLM_F_ACK;
+}
+
+int prr_nl_send_batch(struct prr_nl *nl, void *buf, size_t len,
 		      unsigned int first_seq, unsigned int n,
 		      prr_nl_ack_t ack, void *data)
 {
@@ -371,8 +395,10 @@ int prr_nl_send_batch(struct prr_nl *nl, const void *buf, size_t len,
 	ssize_t got;
 	int left, ret;
 
+	prr_nl_ack_last(buf, len);
 	if (mnl_socket_sendto(nl->sock, buf, len) < 0)
 		return -errno;
+	nl->packs++;
 	while (br.done < n) {
 		got = mnl_socket_recvfrom(nl->sock, nl->rx, PRR_NL_RX_SIZE);
 		if (got < 0)

@@ -31,6 +31,8 @@ struct prr_nl {
 	char *tx;			/* request buffer */
 	struct prr_nl_err err;
 	char warning[256];		/* extack message of a successful ack */
+	unsigned long long answers;	/* to batches: acks and errors read */
+	unsigned long long packs;	/* batches sent */
 };
 
 /*
@@ -85,19 +87,22 @@ struct nlmsghdr *prr_nl_request_at(struct prr_nl *nl, void *buf, __u8 cmd,
 unsigned int prr_nl_ack_room(struct prr_nl *nl, unsigned int acks);
 
 /*
- * Called for the ack of request number @idx of a batch: @error is 0 or a
- * positive errno, with nl->err (extack) and nl->warning filled in.
+ * Called for the outcome of request number @idx of a batch: @error is 0 or a
+ * positive errno, with nl->err (extack) and nl->warning filled in (both
+ * empty for a request that succeeded without an answer).
  */
 typedef void (*prr_nl_ack_t)(struct prr_nl *nl, unsigned int idx, int error,
 			     void *data);
 
 /*
  * Sends @len bytes of requests (sequence numbers @first_seq onwards, @n of
- * them, every one with NLM_F_ACK) in one sendmsg() and calls @ack for each
- * acknowledgment, in order.  Returns 0 or -errno (nothing more can be
- * told about the requests then).
+ * them) in one sendmsg() and calls @ack for each request, in order.  Only
+ * the last one needs an ack, and gets NLM_F_ACK here: netlink answers every
+ * request that fails, asked or not, and runs them in order, so an answer to
+ * request k says that the unanswered ones before it succeeded.  Returns 0
+ * or -errno (nothing more can be told about the requests then).
  */
-int prr_nl_send_batch(struct prr_nl *nl, const void *buf, size_t len,
+int prr_nl_send_batch(struct prr_nl *nl, void *buf, size_t len,
 		      unsigned int first_seq, unsigned int n,
 		      prr_nl_ack_t ack, void *data);
 
