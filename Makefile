@@ -132,12 +132,12 @@ demo: all dkms-install
 # The guest writes build/testbed/ and docs/seed-reproduction.md.
 TESTBED_KREL ?= $(firstword $(filter 6.1.%,$(KRELEASES)) $(KRELEASES))
 testbed: all $(if $(filter 1,$(PRR_LOCAL_KO)),modules-all,dkms-install)
-	@rm -f $(BUILD)/testbed/tables.txt
-	@rc=0; selftests/vm/run.sh $(TESTBED_KREL) \
-		selftests/testbed/guest-testbed.sh > $(BUILD)/testbed.log 2>&1 || rc=$$?; \
-	grep -E '^(not )?ok |^# (rate|retried|agent restarted|campaign)' $(BUILD)/testbed.log; \
+	@rm -f $(BUILD)/testbed/tables.txt; mkdir -p $(BUILD)/testbed
+	@rc=0; log=$(BUILD)/testbed/run.log; selftests/vm/run.sh $(TESTBED_KREL) \
+		selftests/testbed/guest-testbed.sh > $$log 2>&1 || rc=$$?; \
+	grep -E '^(not )?ok |^# (rate|retried|agent restarted|campaign)' $$log; \
 	echo; cat $(BUILD)/testbed/tables.txt 2>/dev/null || \
-		{ echo "no tables: see build/testbed.log" >&2; tail -n 30 $(BUILD)/testbed.log; }; \
+		{ echo "no tables: see build/testbed/run.log" >&2; tail -n 30 $$log; }; \
 	echo "(KTAP: build/testbed/results.ktap; report: docs/seed-reproduction.md)"; \
 	exit $$rc
 
