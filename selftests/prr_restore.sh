@@ -6,7 +6,8 @@
 # once or not at all (a bad line, an entry the kernel refuses: nothing
 # changes, and the error names the line); -batch stops at its first failing
 # line with the lines before it applied and none after, or goes on with
-# -force.  Under a packet stream, a restore that moves a port set from CPE-1
+# -force; a device a line names is looked up again on later lines until it
+# exists.  Under a packet stream, a restore that moves a port set from CPE-1
 # to CPE-2 switches that set's packets once, each packet reaching exactly one
 # CPE, while a set both tables route alike loses none and keeps its
 # counters.  Bulk loading 100,000 entries reports entries/s.  Separate links.
@@ -232,6 +233,38 @@ source-check on unowned reject entry-counters on" \
 		"$(run_ctl -batch "$f" show)"
 }
 
+# -batch looks a device name up again on each line until it resolves:
+# prrctl remembers the names it found (tools/prrctl/cmd.c), never a miss.
+# The device appears while the batch is still reading its input, a FIFO.
+test_batch_device_appears()
+{
+	local fifo=$TOPO_DIR/late.fifo err=$TOPO_DIR/late.err fd pid rc=0
+	local line="add-cpe $SHARED port-value 7 port-mask 0xffff"
+
+	line+=" via 10.99.0.2 dev prrlate0"
+	prr_flush
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	ns_exec "$NS_PRR" timeout 30 "$PRRCTL" -force -batch "$fifo" \
+		>/dev/null 2>"$err" &
+	pid=$!
+	exec {fd}<>"$fifo"	# read-write: never blocks, whatever prrctl does
+	echo "$line" >&"$fd"
+	wait_until 10 grep -q "batch line 1" "$err"
+	ktap_expect "a line naming a missing device fails" \
+		'prrctl: batch line 1: no such device "prrlate0"' "$(cat "$err")"
+	ns_exec "$NS_PRR" ip link add prrlate0 type dummy &&
+		ns_exec "$NS_PRR" ip addr add 10.99.0.1/24 dev prrlate0 &&
+		ns_exec "$NS_PRR" ip link set prrlate0 up
+	echo "$line" >&"$fd"
+	exec {fd}>&-
+	wait "$pid" || rc=$?
+	ktap_expect "... the same line after the device appeared succeeds" \
+		"1 0x0007" "$rc $(entries_now)"
+	prr_flush
+	ns_exec "$NS_PRR" ip link del prrlate0
+}
+
 # The tags that reached receiver NAME for destination port PORT.
 tags_of()
 {
@@ -405,6 +438,7 @@ if topo_create links; then
 	run_test test_save_round_trip
 	run_test test_restore_all_or_nothing
 	run_test test_batch_stop_and_force
+	run_test test_batch_device_appears
 	run_test test_atomic_under_traffic
 	run_test test_bulk_load
 	topo_destroy
