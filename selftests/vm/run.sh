@@ -157,7 +157,8 @@ boot()
 	[ -z "$VM_MODROOT" ] || cmdline+=" prrvm_modroot=$VM_MODROOT"
 	: > "$log"
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
-		-machine q35 -accel "tcg,thread=$TCG_THREAD" -cpu max -m "$VM_MEM" -smp "$VM_SMP" \
+		-machine q35 -accel "tcg,thread=$TCG_THREAD" \
+		-cpu max -m "$VM_MEM" -smp "$VM_SMP" \
 		-nographic -no-reboot -nic none \
 		-kernel "$VM_KERNEL" -initrd "$initramfs" \
 		-virtfs "local,path=/,mount_tag=root,readonly=on,$share" \
