@@ -5,8 +5,9 @@
 # so that it cannot rot unnoticed: every variant with tiny tables, one short
 # round.  Its figures are not judged (too noisy); what is asserted:
 #   - the benchmark script completes;
-#   - results.tsv has one well-formed counted row per variant (packets
-#     injected, elapsed time, sink count and rate all positive);
+#   - results.tsv has well-formed counted rows (packets injected, elapsed
+#     time, sink count and rate all positive), "plain" running before,
+#     between and after the other variants, whose ratios it anchors;
 #   - every variant really forwarded: the sink (out0, reachable only through
 #     the variant's own routing) transmitted every injected packet;
 #   - in the prr variants prr forwarded them (its forwarded counter equals
@@ -34,12 +35,14 @@ cleanup()
 	[ -z "$OUT" ] || rm -rf "$OUT"
 }
 
-# Column COL of the counted (round 1) row of VARIANT in results.tsv.
+# Column COL of the counted (round 1) rows of VARIANT in results.tsv, one
+# a line, in the order they ran.
 result_field()
 {
 	awk -F '\t' -v v="$1" -v c="$2" '
 		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$1 == 1 && $2 == v { print $col[c] }' "$OUT/results.tsv"
+		$1 == 1 && $2 == v { print $col["seq"], $col[c] }' \
+		"$OUT/results.tsv" | sort -n | cut -d' ' -f2
 }
 
 variant_names()
@@ -68,6 +71,13 @@ check_variants()
 	ktap_expect "one variant per kind and size" \
 		"plain prr-hook prr-256 prr-64 stock-128 nftmap-256" \
 		"$(variant_names | paste -sd ' ')"
+	ktap_expect "the round runs plain before, between and after the others" \
+		"plain prr-hook plain prr-256 plain prr-64 plain stock-128 $(
+		)plain nftmap-256 plain" \
+		"$(awk -F '\t' '
+			NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+			$1 == 1 { print $col["seq"], $2 }' "$OUT/results.tsv" |
+			sort -n | cut -d' ' -f2 | paste -sd ' ')"
 }
 
 # A counted row: numbers where numbers belong, all positive.
@@ -76,15 +86,18 @@ check_row()
 	local v=$1 col val bad=
 
 	for col in injected usec sink pps; do
-		val=$(result_field "$v" "$col")
-		case $val in
-		'' | *[!0-9]* | 0) bad+=" $col='$val'" ;;
-		esac
+		val=$(result_field "$v" "$col" | paste -sd ' ')
+		[ -n "$val" ] || bad+=" $col=''"
+		for val in $val; do
+			case $val in
+			*[!0-9]* | 0) bad+=" $col='$val'" ;;
+			esac
+		done
 	done
 	if [ -z "$bad" ]; then
-		ktap_ok "$v: well-formed result row"
+		ktap_ok "$v: well-formed result rows"
 	else
-		ktap_fail "$v: well-formed result row" "bad fields:$bad" \
+		ktap_fail "$v: well-formed result rows" "bad fields:$bad" \
 			"$(grep -P "^1\t$v\t" "$OUT/results.tsv")"
 	fi
 }

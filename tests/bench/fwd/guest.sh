@@ -37,7 +37,11 @@
 #
 # Rounds: a warm-up round (PRR_BENCH_WARMUP_PKTS packets per variant, not
 # counted), then PRR_BENCH_ROUNDS rounds of about PRR_BENCH_SECONDS per
-# variant, the variant order rotated by one each round.  A counted run
+# run: "plain" before, between and after the other variants (plain V1 plain
+# V2 ... Vk plain), their order rotated by one each round, so that each
+# variant is compared with the plain runs right before and after it, not
+# with one up to a round away (other tenants of the host move TCG's speed by
+# a third within a minute).  A counted run
 # injects the number of packets the variant's warm-up rate gives for
 # PRR_BENCH_SECONDS; the harness waits in pktgen's "start" meanwhile.  Rate =
 # packets the sink transmitted / pktgen's own elapsed time.  Control plane: the time of each
@@ -48,7 +52,8 @@
 # with a header line (tests/bench/fwd/report.py formats them):
 #   meta.tsv      key value: kernel, cpus, seconds, rounds, ...
 #   variants.tsv  name kind entries layout addrs
-#   results.tsv   round variant injected usec sink prr_fwd prr_drop pps
+#   results.tsv   round variant injected usec sink prr_fwd prr_drop pps seq
+#                 (seq: the run's place in its round)
 #   control.tsv   name entries counters load_s slab_kb vmalloc_kb percpu_kb
 # Exit status: 0 when every measurement ran (performance is never judged).
 #
@@ -57,7 +62,7 @@
 #
 # Environment:
 #   PRR_BENCH_ROUNDS      rounds (default 5)
-#   PRR_BENCH_SECONDS     about how long a counted run lasts (default 5)
+#   PRR_BENCH_SECONDS     about how long a counted run lasts (default 3)
 #   PRR_BENCH_WARMUP_PKTS packets per variant in the warm-up round (default
 #                         5000)
 #   PRR_BENCH_PRR_SIZES   prr table sizes (default "4096 65536 1048576n")
@@ -76,7 +81,7 @@ HERE=$REPO/tests/bench/fwd
 OUT=${PRR_BENCH_OUT:-$REPO/build/bench/fwd}
 TABLES=${PRR_BENCH_TABLES:-$OUT/tables}
 ROUNDS=${PRR_BENCH_ROUNDS:-5}
-SECS=${PRR_BENCH_SECONDS:-5}
+SECS=${PRR_BENCH_SECONDS:-3}
 WARMUP_PKTS=${PRR_BENCH_WARMUP_PKTS:-5000}
 PRR_SIZES=${PRR_BENCH_PRR_SIZES-4096 65536 1048576n}
 STOCK_SIZES=${PRR_BENCH_STOCK_SIZES-4096}
@@ -580,11 +585,11 @@ wait_gone()
 	! kill -0 "$1" 2>/dev/null
 }
 
-# measure ROUND VARIANT COUNT: one run of COUNT packets; appends a
+# measure ROUND SEQ VARIANT COUNT: one run of COUNT packets; appends a
 # results.tsv row; prints the rate.
 measure()
 {
-	local round=$1 name=$2 count=$3 ns sink0 sink1 f0 d0 f1 d1
+	local round=$1 seq=$2 name=$3 count=$4 ns sink0 sink1 f0 d0 f1 d1
 	local res usec pkts pps fwd=- drop=-
 
 	ns=$(variant_ns "$name")
@@ -606,22 +611,25 @@ measure()
 		drop=$((d1 - d0))
 	fi
 	pps=$(((sink1 - sink0) * 1000000 / usec))
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" "$pkts" \
-		"$usec" $((sink1 - sink0)) "$fwd" "$drop" "$pps" \
-		>> "$OUT/results.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$name" \
+		"$pkts" "$usec" $((sink1 - sink0)) "$fwd" "$drop" "$pps" \
+		"$seq" >> "$OUT/results.tsv"
 	note "round $round $name: $pps pps, $((sink1 - sink0)) of $pkts" \
 	     "packets forwarded in $((usec / 1000)) ms" \
 	     "(prr forwarded $fwd, dropped $drop)" >&2
 	echo "$pps"
 }
 
-# The variants, rotated left by N.
+# The variants but plain, rotated left by N.
 rotated()
 {
-	local n=$1 k=${#VARIANTS[@]} i
+	local n=$1 others=() i
 
-	for ((i = 0; i < k; i++)); do
-		echo "${VARIANTS[$(((i + n) % k))]}"
+	for i in "${VARIANTS[@]}"; do
+		[ "$i" = plain ] || others+=("$i")
+	done
+	for ((i = 0; i < ${#others[@]}; i++)); do
+		echo "${others[$(((i + n) % ${#others[@]}))]}"
 	done
 }
 
@@ -629,15 +637,22 @@ rotated()
 # for PRR_BENCH_SECONDS (at least 1000).
 run_rounds()
 {
-	local r name pps
+	local r name pps seq=0
 
 	for name in "${VARIANTS[@]}"; do
-		pps=$(measure 0 "$name" "$WARMUP_PKTS")
+		pps=$(measure 0 "$seq" "$name" "$WARMUP_PKTS")
 		PKTS[$name]=$((pps * SECS > 1000 ? pps * SECS : 1000))
+		seq=$((seq + 1))
 	done
 	for ((r = 1; r <= ROUNDS; r++)); do
+		seq=0
+		measure "$r" "$seq" plain "${PKTS[plain]}" >/dev/null
 		for name in $(rotated $((r - 1))); do
-			measure "$r" "$name" "${PKTS[$name]}" >/dev/null
+			measure "$r" $((seq + 1)) "$name" "${PKTS[$name]}" \
+				>/dev/null
+			measure "$r" $((seq + 2)) plain "${PKTS[plain]}" \
+				>/dev/null
+			seq=$((seq + 2))
 		done
 	done
 }
@@ -675,7 +690,7 @@ main()
 	mkdir -p "$OUT"
 	PKTGEN_THREAD=kpktgend_$(($(nproc) - 1))
 	printf 'name\tkind\tentries\tlayout\taddrs\n' > "$OUT/variants.tsv"
-	printf 'round\tvariant\tinjected\tusec\tsink\tprr_fwd\tprr_drop\tpps\n' \
+	printf 'round\tvariant\tinjected\tusec\tsink\tprr_fwd\tprr_drop\tpps\tseq\n' \
 		> "$OUT/results.tsv"
 	printf 'name\tentries\tcounters\tload_s\tslab_kb\tvmalloc_kb\tpercpu_kb\n' \
 		> "$OUT/control.tsv"

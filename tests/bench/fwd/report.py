@@ -6,7 +6,8 @@ report.py DIR [--host-cpu TEXT] [--date TEXT] [--doc FILE] [--lookup FILE]
 
 Reads DIR/meta.tsv, variants.tsv, results.tsv and control.tsv, prints a
 Markdown report (per-variant median packets/s, the median over rounds of the
-ratio to plain forwarding of the same round, the issue's goals met or not,
+ratio to the plain runs right before and after the variant's run, the
+issue's goals met or not,
 load rate and kernel memory per entry) and, with --doc, puts it into FILE
 between the lines "<!-- fwd-bench:begin -->" and "<!-- fwd-bench:end -->"
 (appended when they are missing); with --lookup, the lookup benchmark's
@@ -90,9 +91,9 @@ def load(d):
                         ["name", "kind", "entries", "layout", "addrs"])
     path = os.path.join(d, "results.tsv")
     results = read_tsv(path, ["round", "variant", "injected", "usec", "sink",
-                              "prr_fwd", "prr_drop", "pps"])
+                              "prr_fwd", "prr_drop", "pps", "seq"])
     for r in results:
-        for col in ("round", "injected", "usec", "sink", "pps"):
+        for col in ("round", "injected", "usec", "sink", "pps", "seq"):
             r[col] = as_int(path, r, col)
     cpath = os.path.join(d, "control.tsv")
     control = read_tsv(cpath, ["name", "entries", "counters", "load_s",
@@ -100,23 +101,43 @@ def load(d):
     return meta, variants, results, control
 
 
-def per_round(results):
-    """{variant: {round: row}} of the counted rounds."""
+def counted_runs(results):
+    """{variant: [row, ...]} of the counted rounds (plain: several a round)."""
     table = {}
     for r in results:
         if r["round"] > 0:
-            table.setdefault(r["variant"], {})[r["round"]] = r
+            table.setdefault(r["variant"], []).append(r)
     return table
 
 
-def ratios(rounds, num, den):
-    """Per-round pps(num) / pps(den) over the rounds both have."""
-    out = []
-    for rnd, row in rounds.get(num, {}).items():
-        ref = rounds.get(den, {}).get(rnd)
-        if ref and ref["pps"] > 0:
-            out.append(row["pps"] / ref["pps"])
+def to_plain(results):
+    """{variant: {round: pps / mean pps of the plain runs next to it}}.
+
+    guest.sh runs plain before, between and after the other variants, so
+    every other run has a plain run right before and right after it.
+    """
+    plain = {(r["round"], r["seq"]): r["pps"] for r in results
+             if r["round"] > 0 and r["variant"] == "plain"}
+    out = {}
+    for r in results:
+        if r["round"] <= 0 or r["variant"] == "plain":
+            continue
+        refs = [plain[k] for k in ((r["round"], r["seq"] - 1),
+                                   (r["round"], r["seq"] + 1)) if k in plain]
+        if refs and min(refs) > 0:
+            out.setdefault(r["variant"], {})[r["round"]] = \
+                r["pps"] / statistics.mean(refs)
     return out
+
+
+def ratios(norm, num, den):
+    """Per-round pps(num) / pps(den), each against its own plain runs."""
+    mine = norm.get(num, {})
+    if den == "plain":
+        return list(mine.values())
+    theirs = norm.get(den, {})
+    return [x / theirs[rnd] for rnd, x in mine.items()
+            if theirs.get(rnd, 0) > 0]
 
 
 def fmt_ratio(values):
@@ -132,32 +153,34 @@ def verdict(value, goal, at_least=True):
     return "**met**" if ok else "**not met**"
 
 
-def forwarding_table(variants, rounds):
+def forwarding_table(variants, runs, norm):
     lines = ["| variant | what | median kpps (TCG) | min-max kpps | "
              "ratio to plain | extra ns/pkt |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]
-    plain = rounds.get("plain", {})
-    plain_med = (statistics.median(r["pps"] for r in plain.values())
+    plain = runs.get("plain", [])
+    plain_med = (statistics.median(r["pps"] for r in plain)
                  if plain else None)
     for v in variants:
-        rows = rounds.get(v["name"], {})
-        pps = [r["pps"] for r in rows.values()]
+        pps = [r["pps"] for r in runs.get(v["name"], [])]
         med = statistics.median(pps)
+        ratio = "1.00" if v["name"] == "plain" else \
+            fmt_ratio(ratios(norm, v["name"], "plain"))
         extra = "n/a"
         if plain_med and med > 0 and plain_med > 0:
             extra = f"{1e9 / med - 1e9 / plain_med:+.0f}"
         lines.append(
             f"| {v['name']} | {describe(v)} | {med / 1000:.1f} | "
             f"{min(pps) / 1000:.1f}-{max(pps) / 1000:.1f} | "
-            f"{fmt_ratio(ratios(rounds, v['name'], 'plain'))} | {extra} |")
+            f"{ratio} | {extra} |")
     return lines
 
 
-def integrity_lines(variants, rounds):
+def integrity_lines(variants, runs):
     """Checks that every counted run forwarded what it injected."""
     out = []
     for v in variants:
-        for rnd, r in sorted(rounds.get(v["name"], {}).items()):
+        for r in runs.get(v["name"], []):
+            rnd = r["round"]
             if r["injected"] and r["sink"] < 0.99 * r["injected"]:
                 out.append(f"- {v['name']} round {rnd}: the sink got "
                            f"{r['sink']} of {r['injected']} packets")
@@ -172,12 +195,12 @@ def integrity_lines(variants, rounds):
     return ["Runs that did not forward everything:", ""] + out
 
 
-def goal_lines(variants, rounds, control, meta):
+def goal_lines(variants, norm, control, meta):
     names = {v["name"] for v in variants}
     lines = []
     for key in ("hook_64k", "hook_1m"):
         name, goal = GOALS[key]
-        vals = ratios(rounds, name, "plain")
+        vals = ratios(norm, name, "plain")
         med = statistics.median(vals) if vals else None
         label = "64K entries" if key == "hook_64k" else \
             "1M entries, random keys"
@@ -188,7 +211,7 @@ def goal_lines(variants, rounds, control, meta):
         if v["kind"] != "stock":
             continue
         prr = f"prr-{v['entries']}"
-        vals = ratios(rounds, prr, v["name"]) if prr in names else []
+        vals = ratios(norm, prr, v["name"]) if prr in names else []
         med = statistics.median(vals) if vals else None
         shown = f"{med:.1f}x" if med is not None else "n/a"
         lines.append(f"- prr >= {GOALS['vs_stock']:.0f}x the stock setup at "
@@ -198,7 +221,7 @@ def goal_lines(variants, rounds, control, meta):
         if v["kind"] != "nftmap":
             continue
         prr = f"prr-{v['entries']}"
-        vals = ratios(rounds, prr, v["name"]) if prr in names else []
+        vals = ratios(norm, prr, v["name"]) if prr in names else []
         med = statistics.median(vals) if vals else None
         shown = f"{med:.2f}x" if med is not None else "n/a"
         lines.append(f"- prr not slower than the nft map at "
@@ -254,25 +277,32 @@ def control_table(control, meta):
 
 
 def report(meta, variants, results, control, host_cpu, date):
-    rounds = per_round(results)
+    runs = counted_runs(results)
+    norm = to_plain(results)
     for v in variants:
-        if not rounds.get(v["name"]):
+        if not runs.get(v["name"]):
             raise Malformed(f"variant {v['name']} has no counted run")
+        if v["name"] != "plain" and not norm.get(v["name"]):
+            raise Malformed(f"variant {v['name']} has no plain run next "
+                            f"to it")
     out = [f"Measured {date} on kernel {meta.get('kernel', '?')} in QEMU "
            f"(TCG, {meta.get('guest_cpus', '?')} vCPUs, pktgen on "
            f"{meta.get('pktgen_thread', '?')}); host CPU: {host_cpu}.  "
            f"{meta.get('rounds', '?')} rounds of {meta.get('seconds', '?')} s "
-           f"per variant after a warm-up run of {meta.get('warmup_pkts', '?')} packets, order "
-           f"rotated each round; {meta.get('pkt_size', '?')}-byte UDP "
+           f"per run after a warm-up run of {meta.get('warmup_pkts', '?')} "
+           f"packets per variant; in each round plain runs before, between "
+           f"and after the others, whose order rotates each round; "
+           f"{meta.get('pkt_size', '?')}-byte UDP "
            f"packets, {meta.get('nexthops', '?')} distinct CPE gateways per "
            f"table.  Software emulation: absolute rates are not claimed, "
-           f"only ratios measured in the same round.",
+           f"only ratios to the plain runs next to each run.",
            "", "### Forwarding", ""]
-    out += forwarding_table(variants, rounds)
+    out += forwarding_table(variants, runs, norm)
     out += ["", "Ratio to plain: median over rounds of pps(variant) / "
-            "pps(plain) of the same round.  Extra ns/pkt: "
+            "the mean pps of the plain runs right before and after it; "
+            "between two variants, the quotient of those.  Extra ns/pkt: "
             "1e9/median(variant) - 1e9/median(plain), in emulated time.", ""]
-    out += integrity_lines(variants, rounds)
+    out += integrity_lines(variants, runs)
     out += ["", "### Control plane", ""]
     if control:
         out += control_table(control, meta)
@@ -285,7 +315,7 @@ def report(meta, variants, results, control, host_cpu, date):
     else:
         out += ["No prr table was loaded."]
     out += ["", "### Goals (issue 6)", ""]
-    out += goal_lines(variants, rounds, control, meta)
+    out += goal_lines(variants, norm, control, meta)
     return "\n".join(out) + "\n"
 
 
