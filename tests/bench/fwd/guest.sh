@@ -629,7 +629,7 @@ rotated()
 		[ "$i" = plain ] || others+=("$i")
 	done
 	for ((i = 0; i < ${#others[@]}; i++)); do
-		echo "${others[$(((i + n) % ${#others[@]}))]}"
+		echo "${others[(i + n) % ${#others[@]}]}"
 	done
 }
 

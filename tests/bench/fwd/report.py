@@ -7,11 +7,11 @@ report.py DIR [--host-cpu TEXT] [--date TEXT] [--doc FILE] [--lookup FILE]
 Reads DIR/meta.tsv, variants.tsv, results.tsv and control.tsv, prints a
 Markdown report (per-variant median packets/s, the median over rounds of the
 ratio to the plain runs right before and after the variant's run, the
-issue's goals met or not,
-load rate and kernel memory per entry) and, with --doc, puts it into FILE
-between the lines "<!-- fwd-bench:begin -->" and "<!-- fwd-bench:end -->"
-(appended when they are missing); with --lookup, the lookup benchmark's
-report (a text file) goes between "<!-- lookup-bench:begin/end -->" likewise.
+issue's goals met or not, load rate and kernel memory per entry) and, with
+--doc, puts it into FILE between the lines "<!-- fwd-bench:begin -->" and
+"<!-- fwd-bench:end -->" (appended when they are missing); with --lookup,
+the lookup benchmark's report (a text file) goes between
+"<!-- lookup-bench:begin/end -->" likewise.
 
 Round 0 (warm-up) is never counted.  Exit status 1 when the input is
 malformed or a variant has no counted row; performance goals never fail it.
