@@ -45,21 +45,22 @@
  * Every round runs every variant once, in an order rotated by one each
  * round, timing its keys in 64 chunks and keeping the median chunk; the
  * figures are medians over the rounds.  A goal's ratio is not taken from
- * those figures, which were measured minutes apart on a host whose other
- * tenants come and go, but measured in pairs: in each round chunk i of one
- * side runs right before or after (alternately) chunk i of the other, and
- * the round's ratio is the median of the 64 chunk ratios; the goal's figure
- * is the median over the rounds, shown with their range.  The two sides of a
- * pair also share the caches: a table that keeps the L3 when it runs alone
- * may lose it to the other side's chunk, so pairs judge the contended case
- * (the report prints the unpaired ratios beside them).  Chunks are timed with this thread's
- * CPU time (CLOCK_THREAD_CPUTIME_ID), so that a shared host's other
- * processes' turns are not counted, though their cache pollution is;
- * --wall-clock uses CLOCK_MONOTONIC.  Memory: portset.c's calloc() and free()
- * (portable.h's prr_alloc/prr_free in userspace) are renamed by the Makefile
- * to counting wrappers, which add up malloc_usable_size().  `make bench`
- * runs it with GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge
- * pages, as the kernel's direct map has (tests/bench/Makefile).
+ * those figures, whose two sides may run up to a round apart on a host whose
+ * other tenants come and go, but measured in pairs: in each round chunk i of
+ * one side runs right before or after (alternately) chunk i of the other,
+ * and the round's ratio is the median of the 64 chunk ratios; the goal's
+ * figure is the median over the rounds, shown with their range.  The two
+ * sides of a pair also share the caches: a table that keeps the L3 when it
+ * runs alone may lose it to the other side's chunk, so pairs judge the
+ * contended case (the report prints the unpaired ratios beside them).
+ * Chunks are timed with this thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so
+ * that a shared host's other processes' turns are not counted, though their
+ * cache pollution is; --wall-clock uses CLOCK_MONOTONIC.  Memory: portset.c's
+ * calloc() and free() (portable.h's prr_alloc/prr_free in userspace) are
+ * renamed by the Makefile to counting wrappers, which add up
+ * malloc_usable_size().  `make bench` runs it with
+ * GLIBC_TUNABLES=glibc.malloc.hugetlb=1: transparent huge pages, as the
+ * kernel's direct map has (tests/bench/Makefile).
  *
  * Exit status: 0 whether or not the goals are met; 1 when an answer is wrong
  * or flushing the tables leaves memory behind; 2 on bad usage.
@@ -77,6 +78,7 @@
 
 #include "portset.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define SEED		0x9e3779b97f4a7c15ull
 #define ADDR_BASE	0xc6120000u	/* 198.18.0.0 */
 #define PLAIN_MASK	0xf000u
@@ -1160,8 +1162,11 @@ static void add_goal(struct results *res, double limit, bool at_most,
 		     int mode, const struct bench_set *sa, int ka,
 		     const struct bench_set *sb, int kb, const char *what)
 {
-	struct goal *g = &res->goals[res->ngoals++];
+	struct goal *g;
 	int mix;
+
+	assert(res->ngoals < ARRAY_SIZE(res->goals));
+	g = &res->goals[res->ngoals++];
 
 	snprintf(g->what, sizeof(g->what), "%s", what);
 	g->limit = limit;
