@@ -35,14 +35,19 @@ cleanup()
 	[ -z "$OUT" ] || rm -rf "$OUT"
 }
 
-# Column COL of the counted (round 1) rows of VARIANT in results.tsv, one
-# a line, in the order they ran.
+# Column COL of the counted (round 1) rows in results.tsv, of VARIANT only
+# when given, one a line, in the order they ran.
+round1_column()
+{
+	awk -F '\t' -v c="$1" -v v="${2-}" '
+		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$1 == 1 && (v == "" || $2 == v) { print $col["seq"], $col[c] }' \
+		"$OUT/results.tsv" | sort -n | cut -d' ' -f2
+}
+
 result_field()
 {
-	awk -F '\t' -v v="$1" -v c="$2" '
-		NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-		$1 == 1 && $2 == v { print $col["seq"], $col[c] }' \
-		"$OUT/results.tsv" | sort -n | cut -d' ' -f2
+	round1_column "$2" "$1"
 }
 
 variant_names()
@@ -74,10 +79,7 @@ check_variants()
 	ktap_expect "the round runs plain before, between and after the others" \
 		"plain prr-hook plain prr-256 plain prr-64 plain stock-128 $(
 		)plain nftmap-256 plain" \
-		"$(awk -F '\t' '
-			NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
-			$1 == 1 { print $col["seq"], $2 }' "$OUT/results.tsv" |
-			sort -n | cut -d' ' -f2 | paste -sd ' ')"
+		"$(round1_column variant | paste -sd ' ')"
 }
 
 # A counted row: numbers where numbers belong, all positive.
