@@ -45,7 +45,7 @@ static bool prr_icmp_csum_ok(const struct sk_buff *skb, unsigned int off)
  * *@why set when there is none.  A packet without a port belongs to the
  * address's port-mask 0 entry, if any (docs/datapath.md).
  */
-static const struct prr_entry *prr_owner(const struct prr_addr *a,
+static const struct prr_entry *prr_owner(const struct prr_addr_ref *a,
 					 const struct sk_buff *skb,
 					 enum prr_side side,
 					 enum prr_stats_attr *why)
@@ -86,7 +86,8 @@ static const struct prr_entry *prr_owner(const struct prr_addr *a,
  * host; the entry owning its source port says where it may come from.  The
  * ports of a local or drop entry are nobody else's to send from.
  */
-static bool prr_source_valid(struct prr_net *pn, const struct prr_addr *a,
+static bool prr_source_valid(struct prr_net *pn,
+			     const struct prr_addr_ref *a,
 			     struct sk_buff *skb)
 {
 	enum prr_stats_attr why;
@@ -118,7 +119,8 @@ static void prr_reject_unowned(struct prr_net *pn, struct sk_buff *skb)
 		nf_send_unreach(skb, ICMP_PKT_FILTERED, NF_INET_PRE_ROUTING);
 }
 
-static unsigned int prr_route(struct prr_net *pn, const struct prr_addr *a,
+static unsigned int prr_route(struct prr_net *pn,
+			      const struct prr_addr_ref *a,
 			      struct sk_buff *skb, unsigned int hooknum)
 {
 	enum prr_stats_attr why;
@@ -151,32 +153,32 @@ static unsigned int prr_hook_prerouting(void *priv, struct sk_buff *skb,
 					const struct nf_hook_state *state)
 {
 	const struct iphdr *iph = ip_hdr(skb);
-	const struct prr_addr *dst, *src = NULL;
+	bool to_shared, from_shared = false;
+	struct prr_addr_ref dst, src;
 	struct prr_net *pn = priv;
 
-	dst = prr_table_find(&pn->table, iph->daddr);
+	to_shared = prr_table_find(&pn->table, iph->daddr, &dst);
 	/* What comes in on loopback is this host's own: nothing to check. */
 	if (READ_ONCE(pn->source_check) && !(skb->dev->flags & IFF_LOOPBACK))
-		src = prr_table_find(&pn->table, iph->saddr);
-	if (likely(!dst && !src))
+		from_shared = prr_table_find(&pn->table, iph->saddr, &src);
+	if (likely(!to_shared && !from_shared))
 		return NF_ACCEPT;
-	if (src && !prr_source_valid(pn, src, skb))
+	if (from_shared && !prr_source_valid(pn, &src, skb))
 		return NF_DROP;
-	if (!dst)
+	if (!to_shared)
 		return NF_ACCEPT;
-	return prr_route(pn, dst, skb, NF_INET_PRE_ROUTING);
+	return prr_route(pn, &dst, skb, NF_INET_PRE_ROUTING);
 }
 
 static unsigned int prr_hook_local_out(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
-	const struct prr_addr *dst;
+	struct prr_addr_ref dst;
 	struct prr_net *pn = priv;
 
-	dst = prr_table_find(&pn->table, ip_hdr(skb)->daddr);
-	if (likely(!dst))
+	if (likely(!prr_table_find(&pn->table, ip_hdr(skb)->daddr, &dst)))
 		return NF_ACCEPT;
-	return prr_route(pn, dst, skb, NF_INET_LOCAL_OUT);
+	return prr_route(pn, &dst, skb, NF_INET_LOCAL_OUT);
 }
 
 void prr_hook_ops_init(struct nf_hook_ops *ops, struct prr_net *pn)

@@ -39,7 +39,7 @@
 #define PRR_NAT_MAX_PIECES	64
 
 struct prr_nat_pick {
-	const struct prr_addr *a;
+	struct prr_addr_ref a;
 	struct nf_conntrack_tuple tuple;	/* the translated original */
 	const struct nf_conn *ct;
 	struct prr_piece piece[PRR_NAT_MAX_PIECES];
@@ -72,7 +72,7 @@ static bool prr_nat_port_ok(u16 port, u32 piece, void *arg)
 	struct prr_nat_pick *p = arg;
 	struct nf_conntrack_tuple reply;
 
-	if (!port || !prr_rule_is_local(prr_addr_match(p->a, port)))
+	if (!port || !prr_rule_is_local(prr_addr_match(&p->a, port)))
 		return false;
 	p->tuple.src.u.all = htons(port);
 	nf_ct_invert_tuple(&reply, &p->tuple);
@@ -115,9 +115,8 @@ static unsigned int prr_nat_map(struct prr_net *pn, const struct prr_nat *nat,
 	if (!prr_nat_has_port(&p.tuple))
 		return prr_drop(pn, PRR_STATS_A_DROP_NAT_NO_PORT);
 	p.tuple.src.u3.ip = nat->addr;
-	p.a = prr_table_find(&pn->table, nat->addr);
-	if (p.a)
-		prr_addr_walk(p.a, prr_nat_collect, &p);
+	if (prr_table_find(&pn->table, nat->addr, &p.a))
+		prr_addr_walk(&p.a, prr_nat_collect, &p);
 	if (!p.npieces ||
 	    prr_port_pick(p.piece, p.npieces, prr_nat_port_ok, &p, &port))
 		return prr_drop(pn, PRR_STATS_A_DROP_NAT_EXHAUSTED);

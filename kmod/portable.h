@@ -42,6 +42,10 @@
 #define prr_read_once(x)		READ_ONCE(x)
 #define prr_write_once(x, v)		WRITE_ONCE(x, v)
 #define prr_prefetch(p)			prefetch(p)
+/* Orders an index slot's bucket pointer and window; see portset.c. */
+#define prr_smp_rmb()			smp_rmb()
+/* Orders an index slot's bucket pointer and window; see portset.c. */
+#define prr_smp_wmb()			smp_wmb()
 
 #else /* userspace */
 
@@ -94,6 +98,8 @@ struct prr_rcu_head {
 #define prr_read_once(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define prr_write_once(x, v)		__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define prr_prefetch(p)			__builtin_prefetch(p)
+#define prr_smp_rmb()			__atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define prr_smp_wmb()			__atomic_thread_fence(__ATOMIC_RELEASE)
 
 u32 prr_random_u32(void);
 

@@ -5,8 +5,8 @@
  * Layout, chosen so that a lookup reads as few cache lines as a plain hash
  * keyed on (address, masked port) and never walks over entries:
  *
- *   index     open-addressing array of 16-byte slots: the address (a hint),
- *             its window (a hint) and a pointer to the address's bucket
+ *   index     open-addressing array of 16-byte slots: the address, its
+ *             window and a pointer to the address's bucket
  *   prr_addr  the bucket of one shared address: a direct array indexed by
  *             the port bits of one contiguous window (the PSID bits of the
  *             address's usual mask), then one hashed group per other mask
@@ -18,10 +18,12 @@
  * the window itself ("owners", the CPEs of a uniform address) live in the
  * direct array only; every other entry lives in the group of its mask (an
  * open-addressing array, port & mask -> entry, most specific group first).
- * A lookup is one index probe, then one direct slot; only a PRR_SLOW slot
- * goes on to the groups, stopping at the first group no more specific than
- * the slot's answer.  Because sets of one address never partially overlap,
- * the first match in that order is the most specific one.
+ * A lookup is one index probe, then one direct slot, found with the window
+ * the index slot holds, so that a hit reads one line of the bucket and not
+ * its header too; only a PRR_SLOW slot goes on to the groups (and the
+ * header), stopping at the first group no more specific than the slot's
+ * answer.  Because sets of one address never partially overlap, the first
+ * match in that order is the most specific one.
  *
  * The window is chosen whenever a bucket is (re)built: the span of the mask
  * that lets most entries be resolved directly, if its direct array stays
@@ -36,6 +38,14 @@
  * old one is freed after a grace period; the index is rebuilt the same way
  * when it fills up.  Arrays are kept at most half full, counting tombstones,
  * so every probe sequence ends at an empty slot.
+ *
+ * An index slot's address and window are written only while it holds no
+ * bucket (empty or a tombstone), so a reader that reads the same bucket
+ * pointer before and after them has that bucket's own (prr_index_lookup()).
+ * A bucket with another window than its slot's is published in a free slot
+ * further along the address's probe sequence, and only then is the old slot
+ * made a tombstone: a reader finds the old bucket or, past the tombstone,
+ * the new one (prr_index_move()).
  */
 
 #include "portset.h"
@@ -60,11 +70,7 @@ struct prr_addr {
 	struct prr_entry __rcu *direct[];
 };
 
-/*
- * @addr, @shift and @bits are hints, written before @a is published and read
- * without ordering: a reader trusts only @a->addr, and uses the window hint
- * for prefetching only.
- */
+/* @addr, @shift and @bits are @a's, written only while @a is NULL or a tomb. */
 struct prr_index_slot {
 	__be32 addr;
 	u8 shift;
@@ -182,44 +188,49 @@ void prr_table_init(struct prr_table *t)
 }
 
 /*
- * The bucket of @addr at index slot @s, or NULL to go on probing.  The
- * address hint only saves dereferencing other addresses' buckets.
+ * Finds @addr in the index from slot @i on, into @ref.  A slot's address
+ * and window change only while it holds no bucket, after that was stored,
+ * so when the bucket pointer reads the same before and after them they are
+ * its own (a bucket is freed, never republished, so an equal pointer is the
+ * same bucket).  When a writer replaced the bucket meanwhile, the one read
+ * first is still whole until the grace period ends, and its header decides.
  */
-static const struct prr_addr *prr_slot_addr(const struct prr_index_slot *s,
-					    const struct prr_addr *a,
-					    __be32 addr)
+static bool prr_index_lookup(const struct prr_addr_index *idx, u32 i,
+			     __be32 addr, struct prr_addr_ref *ref)
 {
-	if (prr_read_once(s->addr) != addr || a == &prr_addr_tomb)
-		return NULL;
-	/*
-	 * prr_addr_match() reads one direct slot next: fetch the lines after
-	 * the header while it is being checked.
-	 */
-	if (prr_read_once(s->bits) > 2)
-		prr_prefetch((const u8 *)a + 64);
-	if (prr_read_once(s->bits) > 3)
-		prr_prefetch((const u8 *)a + 128);
-	return a->addr == addr ? a : NULL;
-}
-
-const struct prr_addr *prr_table_find(const struct prr_table *t, __be32 addr)
-{
-	const struct prr_addr_index *idx = prr_deref(t->index);
 	const struct prr_index_slot *s;
-	const struct prr_addr *a, *found;
-	u32 i;
+	const struct prr_addr *a;
 
-	if (!idx)
-		return NULL;
-	for (i = prr_addr_slot(idx, addr);; i = (i + 1) & idx->mask) {
+	for (;; i = (i + 1) & idx->mask) {
 		s = &idx->slot[i];
 		a = prr_deref(s->a);
 		if (!a)
-			return NULL;
-		found = prr_slot_addr(s, a, addr);
-		if (found)
-			return found;
+			return false;
+		if (a == &prr_addr_tomb)
+			continue;
+		prr_smp_rmb();	/* the pointer, then the slot's address */
+		if (prr_read_once(s->addr) != addr)
+			continue;
+		ref->a = a;
+		ref->shift = prr_read_once(s->shift);
+		ref->bits = prr_read_once(s->bits);
+		prr_smp_rmb();	/* the window, then the pointer again */
+		if (prr_likely(prr_access(s->a) == a))
+			return true;
+		if (a->addr == addr) {
+			ref->shift = a->shift;
+			ref->bits = a->bits;
+			return true;
+		}
 	}
+}
+
+bool prr_table_find(const struct prr_table *t, __be32 addr,
+		    struct prr_addr_ref *ref)
+{
+	const struct prr_addr_index *idx = prr_deref(t->index);
+
+	return idx && prr_index_lookup(idx, prr_addr_slot(idx, addr), addr, ref);
 }
 
 static const struct prr_entry *prr_group_find(const struct prr_group *g,
@@ -254,19 +265,28 @@ static const struct prr_entry *prr_addr_match_slow(const struct prr_addr *a,
 	return base;
 }
 
-const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port)
+/* The direct slot of @port, as the window of @ref selects it. */
+static struct prr_entry __rcu *const *
+prr_ref_slot(const struct prr_addr_ref *ref, u16 port)
 {
-	const struct prr_entry *v;
-
-	v = prr_deref(a->direct[prr_direct_slot(a, port)]);
-	if (prr_likely(!prr_is_slow(v)))
-		return v;
-	return prr_addr_match_slow(a, port, prr_base(v));
+	return &ref->a->direct[((u32)port >> ref->shift) &
+			       ((1u << ref->bits) - 1)];
 }
 
-/* The entry of @a with port-mask 0, if any. */
-const struct prr_entry *prr_addr_default(const struct prr_addr *a)
+const struct prr_entry *prr_addr_match(const struct prr_addr_ref *ref,
+				       u16 port)
 {
+	const struct prr_entry *v = prr_deref(*prr_ref_slot(ref, port));
+
+	if (prr_likely(!prr_is_slow(v)))
+		return v;
+	return prr_addr_match_slow(ref->a, port, prr_base(v));
+}
+
+/* The entry of the address with port-mask 0, if any. */
+const struct prr_entry *prr_addr_default(const struct prr_addr_ref *ref)
+{
+	const struct prr_addr *a = ref->a;
 	const struct prr_group *g;
 
 	/* A window of no bits: the default is the owner of the one slot. */
@@ -293,9 +313,10 @@ static bool prr_walk_group(const struct prr_group *g, prr_visit_t fn,
 	return true;
 }
 
-/* Calls @fn on each entry of @a, most specific sets first, until false. */
-void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg)
+/* Calls @fn on each entry, most specific sets first, until it says false. */
+void prr_addr_walk(const struct prr_addr_ref *ref, prr_visit_t fn, void *arg)
 {
+	const struct prr_addr *a = ref->a;
 	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
 	u16 window = prr_window(a);
 	const struct prr_entry *e;
@@ -315,53 +336,41 @@ void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg)
 }
 
 /*
- * The bucket of @addr as the index hints it, without reading the bucket:
- * stage two of a batched lookup.  Prefetches the bucket's first line and
- * the direct slot of @port.
+ * Stage two of a batched lookup: reads the index from slot @i on for
+ * @addr into @ref and prefetches the one direct slot of @port.
  */
-static const struct prr_addr *prr_index_hint(const struct prr_addr_index *idx,
-					     u32 i, __be32 addr, u16 port)
+static bool prr_index_probe(const struct prr_addr_index *idx, u32 i,
+			    __be32 addr, u16 port, struct prr_addr_ref *ref)
 {
-	const struct prr_index_slot *s;
-	const struct prr_addr *a;
-	u32 slot;
-
-	for (;; i = (i + 1) & idx->mask) {
-		s = &idx->slot[i];
-		a = prr_deref(s->a);
-		if (!a)
-			return NULL;
-		if (prr_read_once(s->addr) == addr && a != &prr_addr_tomb)
-			break;
-	}
-	slot = ((u32)port >> prr_read_once(s->shift)) &
-	       ((1u << prr_read_once(s->bits)) - 1);
-	prr_prefetch(a);
-	prr_prefetch(&a->direct[slot]);
-	return a;
+	if (!prr_index_lookup(idx, i, addr, ref))
+		return false;
+	prr_prefetch(prr_ref_slot(ref, port));
+	return true;
 }
 
 const struct prr_entry *prr_table_lookup(const struct prr_table *t,
 					 __be32 addr, u16 port)
 {
-	const struct prr_addr *a = prr_table_find(t, addr);
+	struct prr_addr_ref ref;
 
-	return a ? prr_addr_match(a, port) : NULL;
+	return prr_table_find(t, addr, &ref) ? prr_addr_match(&ref, port) :
+					       NULL;
 }
 
 /*
  * Resolves @n keys as a software pipeline, so that the cache misses of
  * PRR_BATCH keys overlap: key j's index slot is prefetched, key j - D's
- * bucket is found from the index hints and its header and direct slot
- * prefetched, and key j - 2D is matched, D = PRR_BATCH / 2.  Same answers
- * as prr_table_lookup(), key by key.
+ * index slot read and its direct slot prefetched, and key j - 2D is
+ * matched, D = PRR_BATCH / 2.  Same answers as prr_table_lookup(), key by
+ * key.
  */
 void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 			    unsigned int n)
 {
 	const struct prr_addr_index *idx = prr_deref(t->index);
 	const unsigned int d = PRR_BATCH / 2, ring = PRR_BATCH - 1;
-	const struct prr_addr *a[PRR_BATCH], *b;
+	struct prr_addr_ref ref[PRR_BATCH];
+	bool found[PRR_BATCH];
 	u32 pos[PRR_BATCH];
 	unsigned int j, k;
 
@@ -377,16 +386,14 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 		}
 		k = j - d;
 		if (j >= d && k < n)
-			a[k & ring] = prr_index_hint(idx, pos[k & ring],
-						     q[k].addr, q[k].port);
+			found[k & ring] = prr_index_probe(idx, pos[k & ring],
+							  q[k].addr, q[k].port,
+							  &ref[k & ring]);
 		k = j - 2 * d;
 		if (j < 2 * d || k >= n)
 			continue;
-		b = a[k & ring];
-		/* A stale hint (a concurrent writer): start over. */
-		if (b && prr_unlikely(b->addr != q[k].addr))
-			b = prr_table_find(t, q[k].addr);
-		q[k].result = b ? prr_addr_match(b, q[k].port) : NULL;
+		q[k].result = found[k & ring] ?
+			      prr_addr_match(&ref[k & ring], q[k].port) : NULL;
 	}
 }
 
@@ -412,15 +419,30 @@ static struct prr_addr *prr_index_find_w(const struct prr_table *t,
 	}
 }
 
-/* Publishes @a in index slot @s, hints first. */
-static void prr_index_set(struct prr_index_slot *s, struct prr_addr *a)
+/*
+ * Publishes @a in index slot @s.  A slot holding a bucket takes only a
+ * bucket of the same address and window, or a tombstone; an empty or
+ * deleted slot is given @a's address and window first (prr_index_lookup()).
+ */
+static void prr_index_set(const struct prr_table *t, struct prr_index_slot *s,
+			  struct prr_addr *a)
 {
-	if (a != &prr_addr_tomb) {
+	struct prr_addr *cur = prr_deref_w(t, s->a);
+
+	if (a != &prr_addr_tomb && (!cur || cur == &prr_addr_tomb)) {
+		prr_smp_wmb();	/* the bucket's removal, then the new window */
 		prr_write_once(s->addr, a->addr);
 		prr_write_once(s->shift, a->shift);
 		prr_write_once(s->bits, a->bits);
 	}
 	prr_assign(s->a, a);
+}
+
+/* True when index slot @s holds the window of @a. */
+static bool prr_index_fits(const struct prr_index_slot *s,
+			   const struct prr_addr *a)
+{
+	return s->shift == a->shift && s->bits == a->bits;
 }
 
 static struct prr_group *prr_addr_group_w(struct prr_addr *a, u16 mask)
@@ -811,35 +833,79 @@ static void prr_index_tidy(struct prr_table *t)
 		prr_index_rebuild(t, t->naddrs);	/* stays correct if it fails */
 }
 
-static int prr_index_add(struct prr_table *t, struct prr_entry *e)
+/*
+ * Makes room for one more used index slot.  The rebuild drops the
+ * tombstones, and doubles the slots when live ones fill 3/8 of them: either
+ * way it is paid for by as many adds or moves as it leaves room for.
+ */
+static int prr_index_reserve(struct prr_table *t)
 {
 	struct prr_addr_index *idx = prr_deref_w(t, t->index);
-	struct prr_addr *a, *cur;
-	int err;
-	u32 i;
+	u32 nslots;
 
-	a = prr_addr_build(e->addr, &e, 1);
-	if (!a)
-		return -ENOMEM;
-	if (!idx || (idx->nused + 1) * 2 > idx->mask + 1) {
-		/* Twice the slots: each rebuild is paid for by as many adds. */
-		err = prr_index_rebuild(t, idx ? idx->mask + 1 : 1);
-		if (err) {
-			prr_free(a);
-			return err;
-		}
-		idx = prr_deref_w(t, t->index);
-	}
-	/* The address is absent, so its first free or deleted slot will do. */
-	for (i = prr_addr_slot(idx, a->addr);; i = (i + 1) & idx->mask) {
+	if (idx && (idx->nused + 1) * 2 <= idx->mask + 1)
+		return 0;
+	nslots = idx ? idx->mask + 1 : 1;
+	return prr_index_rebuild(t, t->naddrs * 8 >= nslots * 3 ?
+				 nslots : nslots / 2);
+}
+
+/* Uses the first free or deleted index slot after @i for @a. */
+static void prr_index_claim(struct prr_table *t, struct prr_addr_index *idx,
+			    u32 i, struct prr_addr *a)
+{
+	struct prr_addr *cur;
+
+	for (;; i = (i + 1) & idx->mask) {
 		cur = prr_deref_w(t, idx->slot[i].a);
 		if (!cur || cur == &prr_addr_tomb)
 			break;
 	}
 	if (!cur)
 		idx->nused++;
-	prr_index_set(&idx->slot[i], a);
+	prr_index_set(t, &idx->slot[i], a);
+}
+
+static int prr_index_add(struct prr_table *t, struct prr_entry *e)
+{
+	struct prr_addr_index *idx;
+	struct prr_addr *a;
+	int err;
+
+	a = prr_addr_build(e->addr, &e, 1);
+	if (!a)
+		return -ENOMEM;
+	err = prr_index_reserve(t);
+	if (err) {
+		prr_free(a);
+		return err;
+	}
+	idx = prr_deref_w(t, t->index);
+	/* The address is absent, so its first free or deleted slot will do. */
+	prr_index_claim(t, idx, prr_addr_slot(idx, a->addr), a);
 	t->naddrs++;
+	return 0;
+}
+
+/*
+ * Publishes @next, the new bucket of the address at index slot @slot, whose
+ * window differs from the slot's: in the first free slot after @slot, which
+ * lies further along the address's probe sequence, and then @slot becomes a
+ * tombstone.  A reader finds the old bucket, or the new one past the
+ * tombstone.  Returns 0 or -ENOMEM (nothing published).
+ */
+static int prr_index_move(struct prr_table *t, u32 slot, struct prr_addr *next)
+{
+	struct prr_addr_index *idx;
+	int err;
+
+	err = prr_index_reserve(t);
+	if (err)
+		return err;
+	prr_index_find_w(t, next->addr, &slot);	/* a rebuild moves it */
+	idx = prr_deref_w(t, t->index);
+	prr_index_claim(t, idx, (slot + 1) & idx->mask, next);
+	prr_index_set(t, &idx->slot[slot], &prr_addr_tomb);
 	return 0;
 }
 
@@ -853,6 +919,7 @@ static int prr_addr_replace(struct prr_table *t, struct prr_addr *a, u32 slot,
 	struct prr_addr *next = &prr_addr_tomb;
 	struct prr_entry **v;
 	u32 n = 0;
+	int err;
 
 	/* Removing the last entry needs no memory, so it cannot fail. */
 	if (add || a->nentries > 1) {
@@ -867,7 +934,15 @@ static int prr_addr_replace(struct prr_table *t, struct prr_addr *a, u32 slot,
 		if (!next)
 			return -ENOMEM;
 	}
-	prr_index_set(&idx->slot[slot], next);
+	if (next == &prr_addr_tomb || prr_index_fits(&idx->slot[slot], next)) {
+		prr_index_set(t, &idx->slot[slot], next);
+	} else {
+		err = prr_index_move(t, slot, next);
+		if (err) {
+			prr_free(next);
+			return err;
+		}
+	}
 	if (!n)
 		t->naddrs--;
 	prr_free_rcu(a, rcu);
@@ -1211,7 +1286,7 @@ unsigned int prr_table_flush_addr(struct prr_table *t, __be32 addr,
 	if (!a)
 		return 0;
 	n = a->nentries;
-	prr_index_set(&idx->slot[slot], &prr_addr_tomb);
+	prr_index_set(t, &idx->slot[slot], &prr_addr_tomb);
 	t->naddrs--;
 	t->nentries -= n;
 	prr_addr_release(t, a, release, arg);

@@ -8,7 +8,8 @@
  * (most mask bits) containing the port.
  *
  * Readers (prr_table_find, prr_addr_match, prr_addr_default, prr_addr_walk,
- * prr_table_lookup, prr_table_lookup_batch) run lock-free under RCU; every
+ * prr_table_lookup, prr_table_lookup_batch) run lock-free under RCU, and a
+ * struct prr_addr_ref is good for the read-side critical section; every
  * other function is a writer and must be serialized by the caller (in the
  * kernel: the per-namespace mutex).  Memory a reader may still see is freed
  * only after a grace period.  The caller owns the entries: it allocates them,
@@ -30,6 +31,17 @@ struct prr_entry {
 
 struct prr_addr;
 struct prr_addr_index;
+
+/*
+ * A shared address as a reader found it: its bucket, and the window of
+ * port bits that selects a direct slot of it, read from the index so that
+ * a lookup reads one line of the bucket (portset.c).
+ */
+struct prr_addr_ref {
+	const struct prr_addr *a;
+	u8 shift;
+	u8 bits;
+};
 
 struct prr_table {
 	struct prr_addr_index __rcu *index;
@@ -70,10 +82,12 @@ static inline bool prr_portset_valid(u16 value, u16 mask)
 void prr_table_init(struct prr_table *t);
 
 /* Readers. */
-const struct prr_addr *prr_table_find(const struct prr_table *t, __be32 addr);
-const struct prr_entry *prr_addr_match(const struct prr_addr *a, u16 port);
-const struct prr_entry *prr_addr_default(const struct prr_addr *a);
-void prr_addr_walk(const struct prr_addr *a, prr_visit_t fn, void *arg);
+bool prr_table_find(const struct prr_table *t, __be32 addr,
+		    struct prr_addr_ref *ref);
+const struct prr_entry *prr_addr_match(const struct prr_addr_ref *ref,
+				       u16 port);
+const struct prr_entry *prr_addr_default(const struct prr_addr_ref *ref);
+void prr_addr_walk(const struct prr_addr_ref *ref, prr_visit_t fn, void *arg);
 const struct prr_entry *prr_table_lookup(const struct prr_table *t,
 					 __be32 addr, u16 port);
 void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,

@@ -538,9 +538,9 @@ static void build_prr_rounds(struct bench_set *s, u32 rounds)
 static const struct prr_entry *prr_lookup(const struct prr_table *t,
 					  __be32 addr, u16 port)
 {
-	const struct prr_addr *a = prr_table_find(t, addr);
+	struct prr_addr_ref a;
 
-	return a ? prr_addr_match(a, port) : NULL;
+	return prr_table_find(t, addr, &a) ? prr_addr_match(&a, port) : NULL;
 }
 
 /* The plain hash */

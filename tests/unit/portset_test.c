@@ -43,11 +43,17 @@ static struct prr_entry *entry_new(u32 addr, u16 value, u16 mask)
 	return e;
 }
 
+static bool addr_present(const struct prr_table *t, u32 addr)
+{
+	struct prr_addr_ref ref;
+
+	return prr_table_find(t, addr_of(addr), &ref);
+}
+
 static u16 match_port(const struct prr_table *t, u32 addr, u16 port,
 		      u16 *mask)
 {
-	const struct prr_addr *a = prr_table_find(t, addr_of(addr));
-	const struct prr_entry *e = a ? prr_addr_match(a, port) : NULL;
+	const struct prr_entry *e = prr_table_lookup(t, addr_of(addr), port);
 
 	if (!e)
 		return 0xdead;
@@ -115,7 +121,7 @@ TEST(nested_default_most_specific_wins)
 	EXPECT_EQ(0x0000, match_port(&t, 0xc0000201, 0x0820, &m));
 	EXPECT_EQ(0x0810, match_port(&t, 0xc0000201, 0x0815, &m));
 	prr_table_flush(&t, release_free, NULL);
-	EXPECT_EQ(NULL, prr_table_find(&t, addr_of(0xc0000201)));
+	EXPECT_FALSE(addr_present(&t, 0xc0000201));
 }
 
 TEST(duplicate_and_partial_overlap_rejected)
@@ -350,7 +356,7 @@ TEST(every_mask_shape_all_ports)
 			shape_del(_metadata, &t, rng() % shape_n);
 		check_all_ports(_metadata, &t, addr, shape_want);
 		shape_del(_metadata, &t, 0);
-		EXPECT_EQ(NULL, prr_table_find(&t, addr_of(addr)));
+		EXPECT_FALSE(addr_present(&t, addr));
 	}
 	EXPECT_EQ(0u, t.nentries);
 	prr_table_flush(&t, release_free, NULL);
@@ -387,7 +393,7 @@ TEST(nesting_chain_every_depth)
 TEST(owner_removal_exposes_default_and_nested)
 {
 	const u32 addr = 0xc0000212;
-	const struct prr_addr *a;
+	struct prr_addr_ref a;
 	struct prr_table t;
 	u32 v;
 
@@ -398,9 +404,8 @@ TEST(owner_removal_exposes_default_and_nested)
 	shape_add(_metadata, &t, addr, 0x1050, 0xffff);
 	shape_add(_metadata, &t, addr, 0x2400, 0xfc00);
 	check_all_ports(_metadata, &t, addr, shape_want);
-	a = prr_table_find(&t, addr_of(addr));
-	ASSERT_NE(NULL, a);
-	EXPECT_EQ(shape_e[0], prr_addr_default(a));
+	ASSERT_TRUE(prr_table_find(&t, addr_of(addr), &a));
+	EXPECT_EQ(shape_e[0], prr_addr_default(&a));
 	/* Owner of 0x1xxx gone: 0x1050 still its own, the rest the default. */
 	shape_del(_metadata, &t, 2);
 	check_all_ports(_metadata, &t, addr, shape_want);
@@ -411,11 +416,11 @@ TEST(owner_removal_exposes_default_and_nested)
 	/* The default goes: unowned ports have no entry. */
 	shape_del(_metadata, &t, 0);
 	check_all_ports(_metadata, &t, addr, shape_want);
-	a = prr_table_find(&t, addr_of(addr));
-	EXPECT_EQ(NULL, prr_addr_default(a));
+	ASSERT_TRUE(prr_table_find(&t, addr_of(addr), &a));
+	EXPECT_EQ(NULL, prr_addr_default(&a));
 	while (shape_n)
 		shape_del(_metadata, &t, 0);
-	EXPECT_EQ(NULL, prr_table_find(&t, addr_of(addr)));
+	EXPECT_FALSE(addr_present(&t, addr));
 	prr_table_flush(&t, release_free, NULL);
 }
 
@@ -485,7 +490,7 @@ TEST(walk_most_specific_first_and_stops)
 {
 	const u32 addr = 0xc0000214;
 	struct walk_log w = {};
-	const struct prr_addr *a;
+	struct prr_addr_ref a;
 	struct prr_table t;
 	u32 i, j, v;
 
@@ -497,9 +502,8 @@ TEST(walk_most_specific_first_and_stops)
 	shape_add(_metadata, &t, addr, 0x3000, 0xf800);
 	shape_add(_metadata, &t, addr, 0x3800, 0xfc00);
 	shape_add(_metadata, &t, addr, 0x1234, 0xffff);
-	a = prr_table_find(&t, addr_of(addr));
-	ASSERT_NE(NULL, a);
-	prr_addr_walk(a, walk_record, &w);
+	ASSERT_TRUE(prr_table_find(&t, addr_of(addr), &a));
+	prr_addr_walk(&a, walk_record, &w);
 	ASSERT_EQ(shape_n, w.n);
 	for (i = 1; i < w.n; i++)
 		EXPECT_GE(__builtin_popcount(w.e[i - 1]->mask),
@@ -512,7 +516,7 @@ TEST(walk_most_specific_first_and_stops)
 	}
 	memset(&w, 0, sizeof(w));
 	w.stop = 3;
-	prr_addr_walk(a, walk_record, &w);
+	prr_addr_walk(&a, walk_record, &w);
 	EXPECT_EQ(3u, w.n);
 	prr_table_flush(&t, release_free, NULL);
 	shape_n = 0;
@@ -671,7 +675,7 @@ TEST(many_masks_on_one_address)
 		while (shape_n)
 			shape_del(_metadata, &t, 0);
 	}
-	EXPECT_EQ(NULL, prr_table_find(&t, addr_of(addr)));
+	EXPECT_FALSE(addr_present(&t, addr));
 	prr_table_flush(&t, release_free, NULL);
 }
 
@@ -740,7 +744,7 @@ TEST(random_operations_match_model)
 	const struct prr_entry *c, *want, *got, *qwant[8];
 	struct prr_query q[8];
 	u32 op, i, addr, port, k;
-	const struct prr_addr *a;
+	struct prr_addr_ref a;
 	struct prr_entry *e;
 	struct prr_table t;
 	u16 mask;
@@ -797,8 +801,8 @@ TEST(random_operations_match_model)
 			addr = 0xc0000200 + rng() % 7;
 			port = (u16)rng();
 			want = model_match(&md, addr, port);
-			a = prr_table_find(&t, addr_of(addr));
-			got = a ? prr_addr_match(a, port) : NULL;
+			got = prr_table_find(&t, addr_of(addr), &a) ?
+			      prr_addr_match(&a, port) : NULL;
 			ASSERT_EQ(want, got)
 				TH_LOG("op %u addr %#x port %#x", op, addr, port);
 			q[i].addr = addr_of(addr);
@@ -813,13 +817,12 @@ TEST(random_operations_match_model)
 			e = md.e[rng() % md.n];
 			ASSERT_EQ(e, prr_table_get(&t, e->addr, e->value,
 						   e->mask));
-			a = prr_table_find(&t, e->addr);
-			ASSERT_NE(NULL, a);
+			ASSERT_TRUE(prr_table_find(&t, e->addr, &a));
 			want = NULL;
 			for (i = 0; i < md.n; i++)
 				if (md.e[i]->addr == e->addr && !md.e[i]->mask)
 					want = md.e[i];
-			ASSERT_EQ(want, prr_addr_default(a))
+			ASSERT_EQ(want, prr_addr_default(&a))
 				TH_LOG("op %u default", op);
 		}
 	}
