@@ -36,8 +36,9 @@
  * slots and a tombstone into the group.  A new or emptied group, or a full
  * one, builds a new bucket, published with one store into the index, and the
  * old one is freed after a grace period; the index is rebuilt the same way
- * when it fills up.  Arrays are kept at most half full, counting tombstones,
- * so every probe sequence ends at an empty slot.
+ * when it fills up.  Groups are kept at most half full counting tombstones,
+ * the index half full of live slots and a few tombstones more
+ * (prr_index_reserve()), so every probe sequence ends at an empty slot.
  *
  * An index slot's address and window are written only while it holds no
  * bucket (empty or a tombstone), so a reader that reads the same bucket
@@ -834,20 +835,26 @@ static void prr_index_tidy(struct prr_table *t)
 }
 
 /*
- * Makes room for one more used index slot.  The rebuild drops the
- * tombstones, and doubles the slots when live ones fill 3/8 of them: either
- * way it is paid for by as many adds or moves as it leaves room for.
+ * Makes room for one more used index slot: for a new address (@add), or for
+ * an address moving to a later slot, which holds two for a moment.  Live
+ * slots stay at most half of the index and tombstones may take a little
+ * more, so that a move in a half-full index needs no bigger one.  A rebuild
+ * drops the tombstones, and doubles the slots when the live ones would fill
+ * more than half: either way it is paid for by as many adds or moves as it
+ * leaves room for.
  */
-static int prr_index_reserve(struct prr_table *t)
+static int prr_index_reserve(struct prr_table *t, bool add)
 {
 	struct prr_addr_index *idx = prr_deref_w(t, t->index);
-	u32 nslots;
+	u32 nslots = idx ? idx->mask + 1 : 0;
+	u32 nlive = t->naddrs + add;
 
-	if (idx && (idx->nused + 1) * 2 <= idx->mask + 1)
+	if (idx && nlive * 2 <= nslots &&
+	    idx->nused + 1 <= nslots / 2 + nslots / 64 + 1)
 		return 0;
-	nslots = idx ? idx->mask + 1 : 1;
-	return prr_index_rebuild(t, t->naddrs * 8 >= nslots * 3 ?
-				 nslots : nslots / 2);
+	if (nlive * 2 > nslots)
+		return prr_index_rebuild(t, nslots ? nslots : 1);
+	return prr_index_rebuild(t, nslots / 2);
 }
 
 /* Uses the first free or deleted index slot after @i for @a. */
@@ -875,7 +882,7 @@ static int prr_index_add(struct prr_table *t, struct prr_entry *e)
 	a = prr_addr_build(e->addr, &e, 1);
 	if (!a)
 		return -ENOMEM;
-	err = prr_index_reserve(t);
+	err = prr_index_reserve(t, true);
 	if (err) {
 		prr_free(a);
 		return err;
@@ -899,7 +906,7 @@ static int prr_index_move(struct prr_table *t, u32 slot, struct prr_addr *next)
 	struct prr_addr_index *idx;
 	int err;
 
-	err = prr_index_reserve(t);
+	err = prr_index_reserve(t, false);
 	if (err)
 		return err;
 	prr_index_find_w(t, next->addr, &slot);	/* a rebuild moves it */
