@@ -150,9 +150,18 @@ static u32 prr_direct_size(const struct prr_addr *a)
 	return 1u << a->bits;
 }
 
+/*
+ * The direct slot of @port in a window of @bits port bits from @shift: the
+ * one formula for writers (the bucket's window) and readers (the index's).
+ */
+static u32 prr_window_slot(u16 port, u8 shift, u8 bits)
+{
+	return ((u32)port >> shift) & ((1u << bits) - 1);
+}
+
 static u32 prr_direct_slot(const struct prr_addr *a, u16 port)
 {
-	return ((u32)port >> a->shift) & (prr_direct_size(a) - 1);
+	return prr_window_slot(port, a->shift, a->bits);
 }
 
 /* The port bits of @a's window. */
@@ -270,8 +279,7 @@ static const struct prr_entry *prr_addr_match_slow(const struct prr_addr *a,
 static struct prr_entry __rcu *const *
 prr_ref_slot(const struct prr_addr_ref *ref, u16 port)
 {
-	return &ref->a->direct[((u32)port >> ref->shift) &
-			       ((1u << ref->bits) - 1)];
+	return &ref->a->direct[prr_window_slot(port, ref->shift, ref->bits)];
 }
 
 const struct prr_entry *prr_addr_match(const struct prr_addr_ref *ref,
@@ -338,15 +346,16 @@ void prr_addr_walk(const struct prr_addr_ref *ref, prr_visit_t fn, void *arg)
 
 /*
  * Stage two of a batched lookup: reads the index from slot @i on for
- * @addr into @ref and prefetches the one direct slot of @port.
+ * @addr into @ref, @ref->a NULL when absent, and prefetches the one direct
+ * slot of @port.
  */
-static bool prr_index_probe(const struct prr_addr_index *idx, u32 i,
+static void prr_index_probe(const struct prr_addr_index *idx, u32 i,
 			    __be32 addr, u16 port, struct prr_addr_ref *ref)
 {
-	if (!prr_index_lookup(idx, i, addr, ref))
-		return false;
-	prr_prefetch(prr_ref_slot(ref, port));
-	return true;
+	if (prr_index_lookup(idx, i, addr, ref))
+		prr_prefetch(prr_ref_slot(ref, port));
+	else
+		ref->a = NULL;
 }
 
 const struct prr_entry *prr_table_lookup(const struct prr_table *t,
@@ -371,7 +380,6 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 	const struct prr_addr_index *idx = prr_deref(t->index);
 	const unsigned int d = PRR_BATCH / 2, ring = PRR_BATCH - 1;
 	struct prr_addr_ref ref[PRR_BATCH];
-	bool found[PRR_BATCH];
 	u32 pos[PRR_BATCH];
 	unsigned int j, k;
 
@@ -387,13 +395,12 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 		}
 		k = j - d;
 		if (j >= d && k < n)
-			found[k & ring] = prr_index_probe(idx, pos[k & ring],
-							  q[k].addr, q[k].port,
-							  &ref[k & ring]);
+			prr_index_probe(idx, pos[k & ring], q[k].addr,
+					q[k].port, &ref[k & ring]);
 		k = j - 2 * d;
 		if (j < 2 * d || k >= n)
 			continue;
-		q[k].result = found[k & ring] ?
+		q[k].result = ref[k & ring].a ?
 			      prr_addr_match(&ref[k & ring], q[k].port) : NULL;
 	}
 }
