@@ -3,7 +3,8 @@
  * The port-set table.
  *
  * Layout, chosen so that a lookup reads as few cache lines as a plain hash
- * keyed on (address, masked port) and never walks over entries:
+ * keyed on (address, masked port) and never walks over entries (the
+ * structures are in portset.h, for its inline readers):
  *
  *   index     open-addressing array of 16-byte slots: the address, its
  *             window and a pointer to the address's bucket
@@ -59,34 +60,6 @@ struct prr_group {
 	struct prr_entry __rcu **slots;
 };
 
-struct prr_addr {
-	__be32 addr;
-	u8 shift;		/* the window: port bits [shift, shift + bits) */
-	u8 bits;
-	u16 ngroups;
-	u32 nentries;		/* writer only, as is nslow */
-	u32 nslow;		/* entries with mask bits outside the window */
-	struct prr_rcu_head rcu;
-	/* 1 << bits direct slots, then the groups, then their slot arrays */
-	struct prr_entry __rcu *direct[];
-};
-
-/* @addr, @shift and @bits are @a's, written only while @a is NULL or a tomb. */
-struct prr_index_slot {
-	__be32 addr;
-	u8 shift;
-	u8 bits;
-	struct prr_addr __rcu *a;
-};
-
-struct prr_addr_index {
-	u32 mask;		/* number of slots - 1 */
-	u32 seed;
-	u32 nused;		/* writer only: live and tombstone slots */
-	struct prr_rcu_head rcu;
-	struct prr_index_slot slot[];
-};
-
 #define PRR_INDEX_MIN_SLOTS	8u
 #define PRR_GROUP_MIN_SLOTS	2u
 /* A direct array has at most 4096 slots (32 KiB), ... */
@@ -96,28 +69,12 @@ struct prr_addr_index {
 /* Masks of an address tried as its window. */
 #define PRR_WINDOW_CANDIDATES	32u
 
-/* Tag of a direct slot: an entry outside the window may match there. */
-#define PRR_SLOW		1UL
-
-/* Deleted slots.  Readers skip them by address, never by content. */
+/*
+ * Deleted slots of a group, and of the index (declared in portset.h).
+ * Readers skip them by address, never by content.
+ */
 static struct prr_entry prr_entry_tomb;
-static struct prr_addr prr_addr_tomb;
-
-static u32 prr_mix32(u32 x)
-{
-	/* MurmurHash3's finalizer: every input bit affects every output bit. */
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
-
-static u32 prr_addr_slot(const struct prr_addr_index *idx, __be32 addr)
-{
-	return prr_mix32((__force u32)addr ^ idx->seed) & idx->mask;
-}
+struct prr_addr prr_addr_tomb;
 
 static u32 prr_group_size(const struct prr_group *g)
 {
@@ -148,15 +105,6 @@ static int prr_bits(u16 mask)
 static u32 prr_direct_size(const struct prr_addr *a)
 {
 	return 1u << a->bits;
-}
-
-/*
- * The direct slot of @port in a window of @bits port bits from @shift: the
- * one formula for writers (the bucket's window) and readers (the index's).
- */
-static u32 prr_window_slot(u16 port, u8 shift, u8 bits)
-{
-	return ((u32)port >> shift) & ((1u << bits) - 1);
 }
 
 static u32 prr_direct_slot(const struct prr_addr *a, u16 port)
@@ -197,52 +145,6 @@ void prr_table_init(struct prr_table *t)
 	t->nentries = 0;
 }
 
-/*
- * Finds @addr in the index from slot @i on, into @ref.  A slot's address
- * and window change only while it holds no bucket, after that was stored,
- * so when the bucket pointer reads the same before and after them they are
- * its own (a bucket is freed, never republished, so an equal pointer is the
- * same bucket).  When a writer replaced the bucket meanwhile, the one read
- * first is still whole until the grace period ends, and its header decides.
- */
-static bool prr_index_lookup(const struct prr_addr_index *idx, u32 i,
-			     __be32 addr, struct prr_addr_ref *ref)
-{
-	const struct prr_index_slot *s;
-	const struct prr_addr *a;
-
-	for (;; i = (i + 1) & idx->mask) {
-		s = &idx->slot[i];
-		a = prr_deref(s->a);
-		if (!a)
-			return false;
-		if (a == &prr_addr_tomb)
-			continue;
-		prr_smp_rmb();	/* the pointer, then the slot's address */
-		if (prr_read_once(s->addr) != addr)
-			continue;
-		ref->a = a;
-		ref->shift = prr_read_once(s->shift);
-		ref->bits = prr_read_once(s->bits);
-		prr_smp_rmb();	/* the window, then the pointer again */
-		if (prr_likely(prr_access(s->a) == a))
-			return true;
-		if (a->addr == addr) {
-			ref->shift = a->shift;
-			ref->bits = a->bits;
-			return true;
-		}
-	}
-}
-
-bool prr_table_find(const struct prr_table *t, __be32 addr,
-		    struct prr_addr_ref *ref)
-{
-	const struct prr_addr_index *idx = prr_deref(t->index);
-
-	return idx && prr_index_lookup(idx, prr_addr_slot(idx, addr), addr, ref);
-}
-
 static const struct prr_entry *prr_group_find(const struct prr_group *g,
 					      u16 key)
 {
@@ -258,12 +160,15 @@ static const struct prr_entry *prr_group_find(const struct prr_group *g,
 	}
 }
 
-/* A PRR_SLOW slot: a group entry more specific than @base may match. */
-static const struct prr_entry *prr_addr_match_slow(const struct prr_addr *a,
-						   u16 port,
-						   const struct prr_entry *base)
+/*
+ * prr_addr_match() of a PRR_SLOW direct @slot: a group entry more specific
+ * than the slot's own answer may match.
+ */
+const struct prr_entry *prr_addr_match_slow(const struct prr_addr *a, u16 port,
+					    const struct prr_entry *slot)
 {
 	const struct prr_group *g = prr_groups(a), *end = g + a->ngroups;
+	const struct prr_entry *base = prr_base(slot);
 	int floor = base ? prr_bits(base->mask) : -1;
 	const struct prr_entry *e;
 
@@ -273,23 +178,6 @@ static const struct prr_entry *prr_addr_match_slow(const struct prr_addr *a,
 			return e;
 	}
 	return base;
-}
-
-/* The direct slot of @port, as the window of @ref selects it. */
-static struct prr_entry __rcu *const *
-prr_ref_slot(const struct prr_addr_ref *ref, u16 port)
-{
-	return &ref->a->direct[prr_window_slot(port, ref->shift, ref->bits)];
-}
-
-const struct prr_entry *prr_addr_match(const struct prr_addr_ref *ref,
-				       u16 port)
-{
-	const struct prr_entry *v = prr_deref(*prr_ref_slot(ref, port));
-
-	if (prr_likely(!prr_is_slow(v)))
-		return v;
-	return prr_addr_match_slow(ref->a, port, prr_base(v));
 }
 
 /* The entry of the address with port-mask 0, if any. */
@@ -358,21 +246,14 @@ static void prr_index_probe(const struct prr_addr_index *idx, u32 i,
 		ref->a = NULL;
 }
 
-const struct prr_entry *prr_table_lookup(const struct prr_table *t,
-					 __be32 addr, u16 port)
-{
-	struct prr_addr_ref ref;
-
-	return prr_table_find(t, addr, &ref) ? prr_addr_match(&ref, port) :
-					       NULL;
-}
-
 /*
  * Resolves @n keys as a software pipeline, so that the cache misses of
  * PRR_BATCH keys overlap: key j's index slot is prefetched, key j - D's
  * index slot read and its direct slot prefetched, and key j - 2D is
  * matched, D = PRR_BATCH / 2.  Same answers as prr_table_lookup(), key by
- * key.
+ * key.  The slot after key j's is prefetched too: in a half-full index a
+ * third of the hits probe on to it, and for one in four slots it lies in
+ * the next cache line.
  */
 void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 			    unsigned int n)
@@ -380,7 +261,7 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 	const struct prr_addr_index *idx = prr_deref(t->index);
 	const unsigned int d = PRR_BATCH / 2, ring = PRR_BATCH - 1;
 	struct prr_addr_ref ref[PRR_BATCH];
-	u32 pos[PRR_BATCH];
+	u32 i, pos[PRR_BATCH];
 	unsigned int j, k;
 
 	if (!idx) {
@@ -390,8 +271,10 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 	}
 	for (j = 0; j < n + 2 * d; j++) {
 		if (j < n) {
-			pos[j & ring] = prr_addr_slot(idx, q[j].addr);
-			prr_prefetch(&idx->slot[pos[j & ring]]);
+			i = prr_addr_slot(idx, q[j].addr);
+			pos[j & ring] = i;
+			prr_prefetch(&idx->slot[i]);
+			prr_prefetch(&idx->slot[(i + 1) & idx->mask]);
 		}
 		k = j - d;
 		if (j >= d && k < n)
