@@ -5,7 +5,8 @@
  * real CPU (issue 6, "Lookup" goals; `make bench` part (a)).
  *
  * What one lookup is: prr_table_find() then prr_addr_match(), as the
- * PRE_ROUTING hook does, with the entry found (or NULL) as the result.
+ * PRE_ROUTING hook does, with the entry found (or NULL) as the result; both
+ * are inline (portset.h), as the plain hash's lookup is here.
  *
  * Tables (the issue's 1M shape, scaled down for the smaller sizes): shared
  * addresses 198.18.0.0 onwards, about 15.3 entries per address; of every 32
@@ -77,6 +78,7 @@
 #include <sys/utsname.h>
 
 #include "portset.h"
+#include "linear_scan.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define SEED		0x9e3779b97f4a7c15ull
@@ -116,13 +118,6 @@ struct plain_hash {
 	struct plain_slot *slot;
 	u32 mask;
 	u32 nhits;		/* hit-heavy keys it answers, for the report */
-};
-
-struct linear_rule {
-	__be32 addr;
-	u16 value;
-	u16 mask;
-	const struct prr_entry *e;
 };
 
 enum { MIX_HIT, MIX_MISS, NMIX };
@@ -656,17 +651,6 @@ static void build_linear(struct bench_set *s)
 		s->linear[i].e = &s->rules[i].ent;
 	}
 	qsort(s->linear, s->nentries, sizeof(*s->linear), cmp_specific);
-}
-
-static const struct prr_entry *linear_lookup(const struct linear_rule *r,
-					     u32 n, __be32 addr, u16 port)
-{
-	u32 i;
-
-	for (i = 0; i < n; i++)
-		if (r[i].addr == addr && (port & r[i].mask) == r[i].value)
-			return r[i].e;
-	return NULL;
 }
 
 static const struct prr_entry *lookup(const struct bench_set *s, int kind,
