@@ -538,21 +538,11 @@ static const struct prr_entry *prr_lookup(const struct prr_table *t,
 	return prr_table_find(t, addr, &a) ? prr_addr_match(&a, port) : NULL;
 }
 
-/* The plain hash */
-
-static u32 mix32(u32 x)
-{
-	x ^= x >> 16;
-	x *= 0x85ebca6bu;
-	x ^= x >> 13;
-	x *= 0xc2b2ae35u;
-	x ^= x >> 16;
-	return x;
-}
+/* The plain hash, with the finalizer prr's index hashes addresses with */
 
 static u32 plain_slot_of(const struct plain_hash *h, __be32 addr, u16 key)
 {
-	return mix32((__force u32)addr ^ ((u32)key * 0x9e3779b1u)) & h->mask;
+	return prr_mix32((__force u32)addr ^ ((u32)key * 0x9e3779b1u)) & h->mask;
 }
 
 static const struct prr_entry *plain_lookup(const struct plain_hash *h,
