@@ -128,11 +128,6 @@ static struct prr_entry *prr_base(const struct prr_entry *v)
 	return (struct prr_entry *)((unsigned long)v & ~PRR_SLOW);
 }
 
-static bool prr_is_slow(const struct prr_entry *v)
-{
-	return (unsigned long)v & PRR_SLOW;
-}
-
 static struct prr_entry *prr_tag(const struct prr_entry *e, bool slow)
 {
 	return (struct prr_entry *)((unsigned long)e | (slow ? PRR_SLOW : 0));

@@ -65,6 +65,11 @@ struct prr_addr_index {
 /* Tag of a direct slot: an entry outside the window may match there. */
 #define PRR_SLOW		1UL
 
+static inline bool prr_is_slow(const struct prr_entry *v)
+{
+	return (unsigned long)v & PRR_SLOW;
+}
+
 /* A deleted index slot.  Readers skip it by address, never by content. */
 extern struct prr_addr prr_addr_tomb;
 
@@ -233,7 +238,7 @@ prr_addr_match(const struct prr_addr_ref *ref, u16 port)
 {
 	const struct prr_entry *v = prr_deref(*prr_ref_slot(ref, port));
 
-	if (prr_likely(!((unsigned long)v & PRR_SLOW)))
+	if (prr_likely(!prr_is_slow(v)))
 		return v;
 	return prr_addr_match_slow(ref->a, port, v);
 }
