@@ -28,6 +28,8 @@
 #                      here too (the point is the detectors, not the kernel)
 #   PRR_DEBUG_BOOTS    default 3: boots tried while each reports before prr
 #                      was loaded
+#   PRR_DEBUG_RUN_SH   the VM runner, default selftests/vm/run.sh (tests put
+#                      a stand-in there: tests/unit/debug_boots_test.sh)
 #   PRR_TESTS, V       see selftests/guest-run.sh
 
 set -u
@@ -39,6 +41,7 @@ CACHE=${1:-${PRR_DEBUG_CACHE:-/var/cache/prr-debug-kernel}}
 # guest-debug.sh's status for a boot that reported before prr was loaded
 BOOT_REPORT_STATUS=3
 BOOTS=${PRR_DEBUG_BOOTS:-3}
+RUN_SH=${PRR_DEBUG_RUN_SH:-$REPO/selftests/vm/run.sh}
 
 die()
 {
@@ -57,7 +60,7 @@ boot_and_run()
 	PRR_VM_MEM=${PRR_VM_MEM:-3072} PRR_VM_TIMEOUT=${PRR_VM_TIMEOUT:-10800} \
 	PRR_TEST_TIMEOUT=${PRR_TEST_TIMEOUT:-3000} PRR_LOCAL_KO=1 \
 	PRR_EVERY_KERNEL=${PRR_EVERY_KERNEL:-1} \
-		"$REPO/selftests/vm/run.sh" "$krel" selftests/debug/guest-debug.sh \
+		"$RUN_SH" "$krel" selftests/debug/guest-debug.sh \
 		2>&1 | if [ "${V:-0}" -ge 1 ] 2>/dev/null; then
 			tee "$REPO/build/vm/$krel.run.log" >&2
 		else
