@@ -38,8 +38,10 @@
  * one, builds a new bucket, published with one store into the index, and the
  * old one is freed after a grace period; the index is rebuilt the same way
  * when it fills up.  Groups are kept at most half full counting tombstones,
- * the index half full of live slots and a few tombstones more
- * (prr_index_reserve()), so every probe sequence ends at an empty slot.
+ * the index a quarter full of live slots and a few tombstones more
+ * (prr_index_reserve()), so every probe sequence ends at an empty slot, and
+ * soon: most packets a PRR forwards are for addresses it does not share,
+ * whose lookup ends at the first empty slot after their own.
  *
  * An index slot's address and window are written only while it holds no
  * bucket (empty or a tombstone), so a reader that reads the same bucket
@@ -61,6 +63,12 @@ struct prr_group {
 };
 
 #define PRR_INDEX_MIN_SLOTS	8u
+/*
+ * Index slots per live address, at least: a quarter full, a lookup of an
+ * absent address reads about 1.4 slots, against 2.5 half full (linear
+ * probing); docs/decisions.md, "The index is a quarter full".
+ */
+#define PRR_INDEX_SPREAD	4u
 #define PRR_GROUP_MIN_SLOTS	2u
 /* A direct array has at most 4096 slots (32 KiB), ... */
 #define PRR_WINDOW_MAX_BITS	12
@@ -246,9 +254,9 @@ static void prr_index_probe(const struct prr_addr_index *idx, u32 i,
  * PRR_BATCH keys overlap: key j's index slot is prefetched, key j - D's
  * index slot read and its direct slot prefetched, and key j - 2D is
  * matched, D = PRR_BATCH / 2.  Same answers as prr_table_lookup(), key by
- * key.  The slot after key j's is prefetched too: in a half-full index a
- * third of the hits probe on to it, and for one in four slots it lies in
- * the next cache line.
+ * key.  In an index a quarter full, a hit reads the slot after its own one
+ * time in six, in another cache line one time in 24: prefetching that slot
+ * too cost more than it saved (docs/decisions.md).
  */
 void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 			    unsigned int n)
@@ -269,7 +277,6 @@ void prr_table_lookup_batch(const struct prr_table *t, struct prr_query *q,
 			i = prr_addr_slot(idx, q[j].addr);
 			pos[j & ring] = i;
 			prr_prefetch(&idx->slot[i]);
-			prr_prefetch(&idx->slot[(i + 1) & idx->mask]);
 		}
 		k = j - d;
 		if (j >= d && k < n)
@@ -689,7 +696,7 @@ static void prr_index_place(struct prr_addr_index *idx, struct prr_addr *a)
 static int prr_index_rebuild(struct prr_table *t, u32 naddrs)
 {
 	struct prr_addr_index *old = prr_deref_w(t, t->index), *idx;
-	u32 i, nslots = prr_roundup_pow2(2 * naddrs);	/* half full */
+	u32 i, nslots = prr_roundup_pow2(PRR_INDEX_SPREAD * naddrs);
 	struct prr_addr *a;
 
 	if (nslots < PRR_INDEX_MIN_SLOTS)
@@ -710,36 +717,40 @@ static int prr_index_rebuild(struct prr_table *t, u32 naddrs)
 	return 0;
 }
 
-/* Rebuilds the index once tombstones take more than a quarter of it. */
+/*
+ * Rebuilds the index once tombstones outnumber half the live slots it is
+ * sized for, which also shrinks it when most addresses are gone.
+ */
 static void prr_index_tidy(struct prr_table *t)
 {
 	struct prr_addr_index *idx = prr_deref_w(t, t->index);
 
-	if (idx && (idx->nused - t->naddrs) * 4 > idx->mask + 1)
+	if (idx && (idx->nused - t->naddrs) * 2 * PRR_INDEX_SPREAD >
+		   idx->mask + 1)
 		prr_index_rebuild(t, t->naddrs);	/* stays correct if it fails */
 }
 
 /*
  * Makes room for one more used index slot: for a new address (@add), or for
  * an address moving to a later slot, which holds two for a moment.  Live
- * slots stay at most half of the index and tombstones may take a little
- * more, so that a move in a half-full index needs no bigger one.  A rebuild
- * drops the tombstones, and doubles the slots when the live ones would fill
- * more than half: either way it is paid for by as many adds or moves as it
- * leaves room for.
+ * slots stay at most a quarter of the index (PRR_INDEX_SPREAD) and
+ * tombstones may take a little more, so that a move in a full index needs
+ * no bigger one.  A rebuild drops the tombstones, and doubles the slots when
+ * the live ones would be too many: either way it is paid for by as many adds
+ * or moves as it leaves room for.
  */
 static int prr_index_reserve(struct prr_table *t, bool add)
 {
 	struct prr_addr_index *idx = prr_deref_w(t, t->index);
 	u32 nslots = idx ? idx->mask + 1 : 0;
+	u32 cap = nslots / PRR_INDEX_SPREAD;	/* live slots it is sized for */
 	u32 nlive = t->naddrs + add;
 
-	if (idx && nlive * 2 <= nslots &&
-	    idx->nused + 1 <= nslots / 2 + nslots / 64 + 1)
+	if (idx && nlive <= cap && idx->nused + 1 <= cap + nslots / 64 + 1)
 		return 0;
-	if (nlive * 2 > nslots)
-		return prr_index_rebuild(t, nslots ? nslots : 1);
-	return prr_index_rebuild(t, nslots / 2);
+	if (nlive > cap)
+		return prr_index_rebuild(t, cap ? 2 * cap : 1);
+	return prr_index_rebuild(t, cap);
 }
 
 /* Uses the first free or deleted index slot after @i for @a. */

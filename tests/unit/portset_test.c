@@ -159,6 +159,15 @@ TEST(value_outside_mask_is_invalid)
 	EXPECT_FALSE(prr_portset_valid(1, 0));
 }
 
+/*
+ * The index is at least four times its live addresses, and when it was
+ * rebuilt for them, less than eight times (PRR_INDEX_SPREAD).
+ */
+static u32 index_slots(const struct prr_table *t)
+{
+	return t->index ? t->index->mask + 1 : 0;
+}
+
 TEST(many_addresses_grow_and_shrink_index)
 {
 	const u32 n = 20000, base = 0x0a000000;
@@ -169,10 +178,13 @@ TEST(many_addresses_grow_and_shrink_index)
 	u16 m;
 
 	prr_table_init(&t);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, prr_table_insert(&t, entry_new(base + i, i & 0xf,
 							    0xf), &c));
+		ASSERT_LE(4 * t.naddrs, index_slots(&t));
+	}
 	EXPECT_EQ(n, t.naddrs);
+	EXPECT_EQ(131072u, index_slots(&t));
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(i & 0xf, match_port(&t, base + i, 0x120 | (i & 0xf),
 					      &m));
@@ -183,6 +195,17 @@ TEST(many_addresses_grow_and_shrink_index)
 	}
 	EXPECT_EQ(n / 2, t.naddrs);
 	for (i = 0; i < n; i++)
+		ASSERT_EQ(i & 1 ? i & 0xf : 0xdead,
+			  match_port(&t, base + i, i & 0xf, &m));
+	/* Tombstones of most addresses: the index shrinks to the rest. */
+	for (i = 1; i < n - 200; i += 2) {
+		e = prr_table_remove(&t, addr_of(base + i), i & 0xf, 0xf);
+		ASSERT_NE(NULL, e);
+		free(e);
+	}
+	EXPECT_EQ(100u, t.naddrs);
+	EXPECT_GT(64 * t.naddrs, index_slots(&t));
+	for (i = n - 200; i < n; i++)
 		ASSERT_EQ(i & 1 ? i & 0xf : 0xdead,
 			  match_port(&t, base + i, i & 0xf, &m));
 	prr_table_flush(&t, release_free, NULL);
