@@ -530,14 +530,6 @@ static void build_prr_rounds(struct bench_set *s, u32 rounds)
 	free(t);
 }
 
-static const struct prr_entry *prr_lookup(const struct prr_table *t,
-					  __be32 addr, u16 port)
-{
-	struct prr_addr_ref a;
-
-	return prr_table_find(t, addr, &a) ? prr_addr_match(&a, port) : NULL;
-}
-
 /* The plain hash, with the finalizer prr's index hashes addresses with */
 
 static u32 plain_slot_of(const struct plain_hash *h, __be32 addr, u16 key)
@@ -648,7 +640,7 @@ static const struct prr_entry *lookup(const struct bench_set *s, int kind,
 {
 	switch (kind) {
 	case KIND_PRR:
-		return prr_lookup(&s->table, k->addr, k->port);
+		return prr_table_lookup(&s->table, k->addr, k->port);
 	case KIND_PLAIN:
 		return plain_lookup(&s->plain, k->addr, k->port);
 	default:
