@@ -717,6 +717,12 @@ static int prr_index_rebuild(struct prr_table *t, u32 naddrs)
 	return 0;
 }
 
+/* The live addresses @idx is sized for: a quarter of its slots. */
+static u32 prr_index_cap(const struct prr_addr_index *idx)
+{
+	return (idx->mask + 1) / PRR_INDEX_SPREAD;
+}
+
 /*
  * Rebuilds the index once tombstones outnumber half the live slots it is
  * sized for, which also shrinks it when most addresses are gone.
@@ -725,8 +731,7 @@ static void prr_index_tidy(struct prr_table *t)
 {
 	struct prr_addr_index *idx = prr_deref_w(t, t->index);
 
-	if (idx && (idx->nused - t->naddrs) * 2 * PRR_INDEX_SPREAD >
-		   idx->mask + 1)
+	if (idx && (idx->nused - t->naddrs) * 2 > prr_index_cap(idx))
 		prr_index_rebuild(t, t->naddrs);	/* stays correct if it fails */
 }
 
@@ -743,7 +748,7 @@ static int prr_index_reserve(struct prr_table *t, bool add)
 {
 	struct prr_addr_index *idx = prr_deref_w(t, t->index);
 	u32 nslots = idx ? idx->mask + 1 : 0;
-	u32 cap = nslots / PRR_INDEX_SPREAD;	/* live slots it is sized for */
+	u32 cap = idx ? prr_index_cap(idx) : 0;
 	u32 nlive = t->naddrs + add;
 
 	if (idx && nlive <= cap && idx->nused + 1 <= cap + nslots / 64 + 1)

@@ -159,10 +159,7 @@ TEST(value_outside_mask_is_invalid)
 	EXPECT_FALSE(prr_portset_valid(1, 0));
 }
 
-/*
- * The index is at least four times its live addresses, and when it was
- * rebuilt for them, less than eight times (PRR_INDEX_SPREAD).
- */
+/* Slots of the address index: at least four per live address. */
 static u32 index_slots(const struct prr_table *t)
 {
 	return t->index ? t->index->mask + 1 : 0;
