@@ -16,7 +16,9 @@
 #   - control.tsv has the load of each prr table with its entry-counters
 #     setting (prr-64 is loaded with it off, the size word's suffix n);
 #   - the report formatter turns the results into a table with a row per
-#     variant and the goals section.
+#     variant and the goals section; given them again as an
+#     instruction-clock run (--icount), a second table and each forwarding
+#     goal judged on each clock.
 #
 # It guards the benchmark's scripts, which do not depend on the kernel, so
 # it runs on one:
@@ -147,6 +149,29 @@ check_report()
 		ktap_ok "report has a row per variant and the goals"
 	else
 		ktap_fail "report has a row per variant and the goals" \
+			"missing:$missing" "$out"
+	fi
+	# The same results standing in for the instruction-clock run: every
+	# variant has a row in both forwarding tables, each goal a line per
+	# clock.
+	if ! out=$(python3 "$BENCH/report.py" "$OUT" --icount "$OUT" 2>&1); then
+		ktap_fail "report formats an instruction-clock run" "$out"
+		return
+	fi
+	missing=
+	for v in $(variant_names); do
+		[ "$(grep -c "^| $v | [^0-9]" <<< "$out")" = 2 ] || missing+=" $v"
+	done
+	grep -q '^### Forwarding, counted in instructions' <<< "$out" ||
+		missing+=" heading"
+	grep -q '^- prr with 64K entries .*(wall clock): ' <<< "$out" ||
+		missing+=" wall-clock-goal"
+	grep -q '^- prr with 64K entries .*(instruction clock): ' <<< "$out" ||
+		missing+=" instruction-clock-goal"
+	if [ -z "$missing" ]; then
+		ktap_ok "with --icount: both tables, each goal judged per clock"
+	else
+		ktap_fail "with --icount: both tables, each goal judged per clock" \
 			"missing:$missing" "$out"
 	fi
 }

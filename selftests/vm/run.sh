@@ -37,6 +37,13 @@
 #                      vCPU has just finished patching (a static key turned on
 #                      or off): "Oops: int3", kernel panic, prr loaded or not
 #                      (selftests/vm/tcg-patch-race.sh reproduces it)
+#   PRR_VM_ICOUNT      empty (default) or N, 0-10: QEMU's -icount shift=N,
+#                      sleep=off.  The guest's clock then advances 2^N ns
+#                      per instruction executed, whatever the host does: its
+#                      timings count instructions (not caches, not TLB
+#                      misses) and do not move with the host's load.  Needs
+#                      PRR_VM_TCG_THREAD=single and PRR_VM_SMP=1 (with two
+#                      vCPUs, 6.1 stops at "Booting SMP configuration")
 #   PRR_VM_MEM         memory in MiB (default 1536)
 #   PRR_VM_APPEND      extra kernel parameters (e.g. mitigations=off)
 #   PRR_VM_KERNEL      kernel image to boot instead of /boot/vmlinuz-KREL (a
@@ -56,6 +63,7 @@ REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
 VM_TIMEOUT=${PRR_VM_TIMEOUT:-3000}
 VM_SMP=${PRR_VM_SMP:-2}
 TCG_THREAD=${PRR_VM_TCG_THREAD:-single}
+ICOUNT=${PRR_VM_ICOUNT:-}
 VM_MEM=${PRR_VM_MEM:-1536}
 KERNEL_ARGS=${PRR_VM_APPEND:-}
 VM_KERNEL=${PRR_VM_KERNEL:-}
@@ -103,6 +111,14 @@ check_args()
 	single | multi) ;;
 	*) die "PRR_VM_TCG_THREAD must be single or multi, not '$TCG_THREAD'" ;;
 	esac
+	case "$ICOUNT" in
+	'' | [0-9] | 10) ;;
+	*) die "PRR_VM_ICOUNT must be empty or a shift of 0 to 10, not '$ICOUNT'" ;;
+	esac
+	if [ -n "$ICOUNT" ] &&
+	   { [ "$TCG_THREAD" != single ] || [ "$VM_SMP" != 1 ]; }; then
+		die "PRR_VM_ICOUNT needs PRR_VM_TCG_THREAD=single and PRR_VM_SMP=1"
+	fi
 }
 
 # Prints the path under which the guest finds SCRIPT.  Scripts inside the
@@ -158,6 +174,7 @@ boot()
 	: > "$log"
 	timeout -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 		-machine q35 -accel "tcg,thread=$TCG_THREAD" \
+		${ICOUNT:+-icount "shift=$ICOUNT,sleep=off"} \
 		-cpu max -m "$VM_MEM" -smp "$VM_SMP" \
 		-nographic -no-reboot -nic none \
 		-kernel "$VM_KERNEL" -initrd "$initramfs" \

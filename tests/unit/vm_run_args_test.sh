@@ -39,6 +39,13 @@ expect_refused PRR_VM_TCG_THREAD=many \
 	"PRR_VM_TCG_THREAD must be single or multi, not 'many'"
 expect_refused PRR_VM_TIMEOUT=soon \
 	"PRR_VM_TIMEOUT must be a number of seconds, not 'soon'"
+expect_refused PRR_VM_ICOUNT=11 \
+	"PRR_VM_ICOUNT must be empty or a shift of 0 to 10, not '11'"
+expect_refused PRR_VM_ICOUNT=auto \
+	"PRR_VM_ICOUNT must be empty or a shift of 0 to 10, not 'auto'"
+# Two vCPUs (the default) under -icount never finish booting.
+expect_refused PRR_VM_ICOUNT=1 \
+	"PRR_VM_ICOUNT needs PRR_VM_TCG_THREAD=single and PRR_VM_SMP=1"
 ktap_expect "... and nothing was created under build/vm/" "" \
 	"$(ls -d "$REPO/build/vm/$KREL" "$REPO/build/vm/a" 2>/dev/null)"
 ktap_finish

@@ -12,7 +12,12 @@
 # lookup benchmark's last report (build/bench/lookup.txt) goes into its own
 # block when present.  Raw results stay in build/bench/fwd/.
 #
-# The full default run takes about 15 minutes of VM time.  Performance never
+# Then it runs the benchmark again in a guest whose clock counts
+# instructions (QEMU -icount, one vCPU: selftests/vm/run.sh): ratios that do
+# not move with the host's load, but see no cache or TLB miss.  The report
+# has both; each goal is judged on each clock.
+#
+# The full default run takes about 16 minutes of VM time.  Performance never
 # fails it; a run that could not measure does (exit 1).
 #
 # Environment:
@@ -20,6 +25,10 @@
 #                       and an image, else the newest found)
 #   PRR_BENCH_DOC       file to write the report into (default
 #                       docs/benchmarks.md; empty: none)
+#   PRR_BENCH_ICOUNT    the -icount shift of the second run (default 1:
+#                       2 ns per instruction); empty: no second run
+#   PRR_BENCH_ICOUNT_ROUNDS  its rounds (default 3: nothing but the guest's
+#                       own timers varies between them)
 #   PRR_BENCH_*         rounds, seconds, sizes...: see guest.sh
 #   PRR_VM_MEM          guest memory in MiB (default here 4096: the 1M-entry
 #                       table and its batch file)
@@ -31,6 +40,8 @@ REPO=$(cd "$(dirname "$0")/../../.." && pwd -P)
 HERE=$REPO/tests/bench/fwd
 OUT=${PRR_BENCH_OUT:-$REPO/build/bench/fwd}
 DOC=${PRR_BENCH_DOC-$REPO/docs/benchmarks.md}
+ICOUNT=${PRR_BENCH_ICOUNT-1}
+ICOUNT_ROUNDS=${PRR_BENCH_ICOUNT_ROUNDS:-3}
 
 die()
 {
@@ -62,6 +73,13 @@ main()
 {
 	local krel rc=0
 
+	case $ICOUNT in
+	'' | [0-9] | 10) ;;
+	*) die "PRR_BENCH_ICOUNT must be empty or a shift of 0 to 10, not '$ICOUNT'" ;;
+	esac
+	case $ICOUNT_ROUNDS in
+	*[!0-9]* | 0) die "PRR_BENCH_ICOUNT_ROUNDS must be a whole number of at least 1, not '$ICOUNT_ROUNDS'" ;;
+	esac
 	krel=${PRR_BENCH_KERNEL:-$(pick_kernel)} ||
 		die "no kernel with headers and an image: run tools/setup.sh"
 	[ -f "$REPO/build/kmod/$krel/prr.ko" ] ||
@@ -81,8 +99,21 @@ main()
 	"$REPO/selftests/vm/run.sh" "$krel" tests/bench/fwd/guest.sh || rc=$?
 	[ "$rc" -eq 0 ] ||
 		die "the benchmark failed in the VM (exit $rc); console: build/vm/$krel/console.log"
+	if [ -n "$ICOUNT" ]; then
+		echo "# booting $krel again, its clock counting instructions" \
+		     "(-icount shift=$ICOUNT, 1 vCPU)"
+		rm -rf "$OUT/icount"
+		PRR_BENCH_OUT=$OUT/icount PRR_BENCH_TABLES=$OUT/tables \
+			PRR_BENCH_ROUNDS=$ICOUNT_ROUNDS PRR_VM_ICOUNT=$ICOUNT \
+			PRR_VM_SMP=1 \
+			"$REPO/selftests/vm/run.sh" "$krel" \
+			tests/bench/fwd/guest.sh || rc=$?
+		[ "$rc" -eq 0 ] ||
+			die "the instruction-clock run failed in the VM (exit $rc); console: build/vm/$krel/console.log"
+	fi
 	echo
 	python3 "$HERE/report.py" "$OUT" --host-cpu "$(host_cpu)" \
+		${ICOUNT:+--icount "$OUT/icount"} \
 		--date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
 		${DOC:+--doc "$DOC"} --lookup "$REPO/build/bench/lookup.txt"
 	[ -z "$DOC" ] || echo "# written to ${DOC#"$REPO"/}"

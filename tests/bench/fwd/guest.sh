@@ -121,12 +121,33 @@ check_number()
 	esac
 }
 
+# check_sizes VAR KIND FORM WORDS: every word of WORDS is a size of the
+# form FORM (a regular expression) and no two name the same number of
+# entries: each names a variant KIND-ENTRIES, with a namespace of its own.
+check_sizes()
+{
+	local var=$1 kind=$2 form=$3 w n seen=" "
+
+	for w in $4; do
+		[[ $w =~ $form ]] || die "$var: '$w' is not a $kind table size"
+		n=$(size_entries "$w")
+		case $seen in
+		*" $n "*) die "$var: $kind-$n is asked for twice" ;;
+		esac
+		seen="$seen$n "
+	done
+}
+
 check_params()
 {
 	check_number PRR_BENCH_ROUNDS "$ROUNDS"
 	check_number PRR_BENCH_SECONDS "$SECS"
 	check_number PRR_BENCH_WARMUP_PKTS "$WARMUP_PKTS"
 	check_number PRR_BENCH_NEXTHOPS "$NEXTHOPS"
+	check_sizes PRR_BENCH_PRR_SIZES prr '^[1-9][0-9]*[um]?n?$' "$PRR_SIZES"
+	check_sizes PRR_BENCH_STOCK_SIZES stock '^[1-9][0-9]*[um]?$' \
+		"$STOCK_SIZES"
+	check_sizes PRR_BENCH_MAP_SIZES nftmap '^[1-9][0-9]*u?$' "$MAP_SIZES"
 	if [ "$ROUNDS" -lt 1 ] || [ "$SECS" -lt 1 ] || [ "$WARMUP_PKTS" -lt 1 ]
 	then
 		die "PRR_BENCH_ROUNDS, _SECONDS and _WARMUP_PKTS must be at least 1"
@@ -671,6 +692,8 @@ write_meta()
 		printf 'warmup_pkts\t%s\n' "$WARMUP_PKTS"
 		printf 'pkt_size\t%s\n' "$PKT_SIZE"
 		printf 'nexthops\t%s\n' "$NEXTHOPS"
+		# The VM runner's -icount shift, passed through: the clock.
+		printf 'icount\t%s\n' "${PRR_VM_ICOUNT:--}"
 		printf 'prrctl_batch\t%s\n' \
 			"$(prrctl_has_batch && echo yes || echo no)"
 		printf 'guest_mem_kb\t%s\n' \
