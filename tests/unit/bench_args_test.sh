@@ -69,7 +69,7 @@ for v in x 11; do
 		"1	fwd_bench.sh: PRR_BENCH_ICOUNT must be empty or a shift of 0 to 10, not '$v'" \
 		"$(fwd_bench PRR_BENCH_ICOUNT=$v)"
 done
-for v in 0 three; do
+for v in 0 00 three; do
 	ktap_expect "PRR_BENCH_ICOUNT_ROUNDS=$v is refused" \
 		"1	fwd_bench.sh: PRR_BENCH_ICOUNT_ROUNDS must be a whole number of at least 1, not '$v'" \
 		"$(fwd_bench PRR_BENCH_ICOUNT_ROUNDS=$v)"

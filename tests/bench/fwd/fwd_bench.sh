@@ -77,9 +77,8 @@ main()
 	'' | [0-9] | 10) ;;
 	*) die "PRR_BENCH_ICOUNT must be empty or a shift of 0 to 10, not '$ICOUNT'" ;;
 	esac
-	case $ICOUNT_ROUNDS in
-	*[!0-9]* | 0) die "PRR_BENCH_ICOUNT_ROUNDS must be a whole number of at least 1, not '$ICOUNT_ROUNDS'" ;;
-	esac
+	[[ $ICOUNT_ROUNDS =~ ^0*[1-9][0-9]*$ ]] ||
+		die "PRR_BENCH_ICOUNT_ROUNDS must be a whole number of at least 1, not '$ICOUNT_ROUNDS'"
 	krel=${PRR_BENCH_KERNEL:-$(pick_kernel)} ||
 		die "no kernel with headers and an image: run tools/setup.sh"
 	[ -f "$REPO/build/kmod/$krel/prr.ko" ] ||

@@ -316,6 +316,7 @@ def icount_section(icount):
            f"pktgen's own included), not cache or TLB misses, and do not "
            f"move with the host's load.", ""]
     out += forwarding_table(variants, runs, norm, "instruction clock")
+    out += [""] + integrity_lines(variants, runs)
     return out, fwd_goal_lines(variants, norm, "instruction clock")
 
 
@@ -342,8 +343,7 @@ def report(meta, variants, results, control, host_cpu, date, icount=None):
     icount_goals = []
     if icount:
         section, icount_goals = icount_section(icount)
-        out += section + [""] + integrity_lines(icount[1],
-                                                counted_runs(icount[2]))
+        out += section
     out += ["", "### Control plane", ""]
     if control:
         out += control_table(control, meta)
