@@ -38,7 +38,8 @@ KMOD_SRCS := $(wildcard kmod/*.c kmod/*.h kmod/compat/*) Kbuild dkms.conf \
 
 .PHONY: all module prrctl selftests unit fuzz bench bench-lookup bench-fwd \
 	test demo check checkpatch sparse spec docs install testbed \
-	dkms-install dkms-uninstall modules-all clean kselftest-headers test-debug
+	testbed-settings dkms-install dkms-uninstall modules-all clean \
+	kselftest-headers test-debug
 
 all: module prrctl selftests
 
@@ -131,7 +132,8 @@ demo: all dkms-install
 # The seed draft's BitTorrent tests (selftests/testbed/) on the 6.1 kernel.
 # The guest writes build/testbed/ and docs/seed-reproduction.md.
 TESTBED_KREL ?= $(firstword $(filter 6.1.%,$(KRELEASES)) $(KRELEASES))
-testbed: all $(if $(filter 1,$(PRR_LOCAL_KO)),modules-all,dkms-install)
+testbed: testbed-settings all \
+	 $(if $(filter 1,$(PRR_LOCAL_KO)),modules-all,dkms-install)
 	@rm -f $(BUILD)/testbed/tables.txt; mkdir -p $(BUILD)/testbed
 	@rc=0; log=$(BUILD)/testbed/run.log; selftests/vm/run.sh $(TESTBED_KREL) \
 		selftests/testbed/guest-testbed.sh > $$log 2>&1 || rc=$$?; \
@@ -140,6 +142,10 @@ testbed: all $(if $(filter 1,$(PRR_LOCAL_KO)),modules-all,dkms-install)
 		{ echo "no tables: see build/testbed/run.log" >&2; tail -n 30 $$log; }; \
 	echo "(KTAP: build/testbed/results.ktap; report: docs/seed-reproduction.md)"; \
 	exit $$rc
+
+# PRR_BT_* refused before anything is built or installed.
+testbed-settings:
+	@bash selftests/testbed/guest-testbed.sh --check-settings
 
 # checkpatch.pl and its data files also come from linux-source.
 CHECKPATCH := $(BUILD)/checkpatch/scripts/checkpatch.pl

@@ -403,6 +403,10 @@ main()
 		err "PRR_VM_JOBS must be a positive number, not '$JOBS'"
 		exit 2 ;;
 	esac
+	if [ "${PRR_TESTBED:-1}" != 0 ]; then
+		bash "$REPO/selftests/testbed/guest-testbed.sh" --check-settings ||
+			exit 2
+	fi
 	mapfile -t KERNELS < <(find_kernels)
 	if [ -z "${PRR_KERNELS:-}" ] && ! require_6_1_and_6_12; then
 		echo "0 passed, 1 failed"

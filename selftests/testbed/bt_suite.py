@@ -99,8 +99,8 @@ class Bed:
         self.shared = topo['shared']
         self.out = topo['out']
         self.work = topo['work']
-        self.size = int(topo.get('size', 1 << 20))
-        self.rate = int(topo.get('rate', 200 * 1024))
+        self.size = int(topo['size'])
+        self.rate = int(topo['rate'])
         self.tracker = 'http://%s:6969/announce' % topo['addr']['TRA']
         self.server = 'http://%s:8000' % topo['addr']['S']
         self.torrents = {}
@@ -951,14 +951,17 @@ def not_applicable(why):
 # ----------------------------------------------------------- the campaign
 
 class Campaign:
-    def __init__(self, bed, repeat):
+    def __init__(self, bed, repeat, save=None):
         self.bed = bed
         self.repeat = repeat
         self.rows = {True: {}, False: {}}
         self.asserts = []
         self.retries = []
+        self.rates = []
+        # Writes the outputs so far, after each row (None: do not).
+        self.save = save
         # PRR_BT_TESTS (debugging): only these test numbers
-        self.only = {int(n) for n in bed.t.get('tests', '').split()}
+        self.only = {int(n) for n in bed.t['tests'].split()}
 
     def want(self, n):
         return not self.only or n in self.only
@@ -985,7 +988,7 @@ class Campaign:
         self.rows[allow][n] = {'draft': DRAFT[allow][n], 'observed': obs,
                                'evidence': ev, 'match': match,
                                'retry': retry, 'note': note}
-        if getattr(self, 'save', None):
+        if self.save:
             self.save()  # partial outputs, in case the run is cut short
 
     def check(self, ok, desc, why=''):
@@ -1123,7 +1126,6 @@ class Campaign:
         return obs, ev, ok, extra, None
 
     def rate(self, test, k, n, what):
-        self.rates = getattr(self, 'rates', [])
         self.rates.append((test, k, n, what))
         diag('rate %s: %d of %d (%s)' % (test, k, n, what))
 
@@ -1246,7 +1248,7 @@ def write_report(bed, camp, topo, wall):
         'from that address, as peer exchange would).' % bed.shared,
         '',
     ]
-    for test, k, n, what in getattr(camp, 'rates', []):
+    for test, k, n, what in camp.rates:
         lines.append('- %s, %s: %d of %d' % (test, what, k, n))
     lines += ['', '## Retries', '']
     if camp.retries:
@@ -1277,7 +1279,7 @@ def main():
     os.environ['PYTHONDONTWRITEBYTECODE'] = '1'
     with open(sys.argv[1]) as f:
         topo = json.load(f)
-    repeat = int(topo.get('repeat', 1))
+    repeat = int(topo['repeat'])
     bed = Bed(topo)
     os.makedirs(bed.out, exist_ok=True)
     shutil.rmtree(os.path.join(bed.work, 'runs'), ignore_errors=True)
@@ -1289,9 +1291,9 @@ def main():
     server, ok = bed.start_server(bed.server_log)
     if not ok:
         diag('server S did not start')
-    camp = Campaign(bed, repeat)
-    camp.save = lambda: write_outputs(bed, camp, topo, time.time() - t0)
-    configs = topo.get('configs', 'TRUE FALSE').split()
+    camp = Campaign(bed, repeat,
+                    lambda: write_outputs(bed, camp, topo, time.time() - t0))
+    configs = topo['configs'].split()
     if 'TRUE' in configs:
         diag('campaign: bt.allow_same_ip TRUE')
         camp.run_true()
@@ -1313,7 +1315,7 @@ def write_outputs(bed, camp, topo, wall):
     with open(os.path.join(bed.out, 'tables.txt'), 'w') as f:
         f.write(table_text(camp.rows[True], True) + '\n\n' +
                 table_text(camp.rows[False], False) + '\n')
-        for test, k, n, what in getattr(camp, 'rates', []):
+        for test, k, n, what in camp.rates:
             f.write('rate %s, %s: %d of %d\n' % (test, what, k, n))
         f.write('wall time %.0f s\n' % wall)
     with open(os.path.join(bed.out, 'assertions.tsv'), 'w') as f:
@@ -1323,7 +1325,7 @@ def write_outputs(bed, camp, topo, wall):
         for r in camp.retries:
             f.write('diag\tretried once: %s (first "%s", then "%s")\t\n' % (
                 r['label'], r['first'], r['second']))
-        for test, k, n, what in getattr(camp, 'rates', []):
+        for test, k, n, what in camp.rates:
             f.write('diag\trate %s, %s: %d of %d (reported, not asserted)'
                     '\t\n' % (test, what, k, n))
         for r in bed.restarts:
@@ -1332,7 +1334,7 @@ def write_outputs(bed, camp, topo, wall):
     with open(os.path.join(bed.out, 'results.json'), 'w') as f:
         json.dump({'rows': {str(k): v for k, v in camp.rows.items()},
                    'retries': camp.retries,
-                   'rates': getattr(camp, 'rates', []), 'wall': wall}, f,
+                   'rates': camp.rates, 'wall': wall}, f,
                   indent=1)
 
 

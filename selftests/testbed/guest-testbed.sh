@@ -33,11 +33,14 @@
 # build/kmod/KREL/prr.ko.
 #
 # Environment: PRR_LOCAL_KO (above), PRR_BT_REPEAT (extra stock runs of
-# FALSE Test_4 and Test_7 for their rates, default 1), PRR_BT_SIZE (file
-# size in bytes, default 1 MiB), PRR_BT_RATE (upload limit, bytes/s,
-# default 200 KiB/s), PRR_BT_CONFIGS (default "TRUE FALSE": the
+# FALSE Test_4 and Test_7 for their rates, 0-99, default 5: 8 runs of
+# Test_4's scenarios, 6 of Test_7), PRR_BT_SIZE (file size in bytes, 32 KiB
+# to 64 MiB, default 1 MiB), PRR_BT_RATE (upload limit, bytes/s, at least
+# 1 KiB/s, default 200 KiB/s), PRR_BT_CONFIGS (default "TRUE FALSE": the
 # configurations to run), PRR_BT_TESTS (debugging: only these test
-# numbers, e.g. "5 6"; default all).
+# numbers, e.g. "5 6"; default all).  A malformed one is refused with one
+# line before anything is built; `guest-testbed.sh --check-settings` does
+# only that, on the host (make testbed and run-all.sh, before the VM boots).
 
 set -u
 TESTBED=$(dirname "$(readlink -f "$0")")
@@ -68,6 +71,53 @@ TRA_ADDR=192.0.2.130
 PRR_TRA_ADDR=192.0.2.129
 S_ADDR=192.0.2.134
 PRR_S_ADDR=192.0.2.133
+
+# ----------------------------------------------------------- settings
+
+BT_REPEAT=${PRR_BT_REPEAT:-5}
+BT_SIZE=${PRR_BT_SIZE:-1048576}
+BT_RATE=${PRR_BT_RATE:-204800}
+BT_CONFIGS=${PRR_BT_CONFIGS:-TRUE FALSE}
+BT_TESTS=${PRR_BT_TESTS:-}
+
+# number_in VALUE MIN MAX: VALUE is a decimal number from MIN to MAX (no
+# leading zero: it goes into JSON as it is).
+number_in()
+{
+	[[ $1 =~ ^(0|[1-9][0-9]{0,9})$ ]] && (($1 >= $2 && $1 <= $3))
+}
+
+# words_in WORDS PATTERN: at least one word, each matching PATTERN, none twice.
+words_in()
+{
+	local w seen=" "
+
+	for w in $1; do
+		[[ $w =~ $2 && $seen != *" $w "* ]] || return 1
+		seen+="$w "
+	done
+	[ "$seen" != " " ]
+}
+
+check_settings()
+{
+	local msg=
+
+	if ! number_in "$BT_REPEAT" 0 99; then
+		msg="PRR_BT_REPEAT: '$BT_REPEAT' is not a number of runs from 0 to 99"
+	elif ! number_in "$BT_SIZE" 32768 67108864; then
+		msg="PRR_BT_SIZE: '$BT_SIZE' is not a file size from 32768 to 67108864 bytes"
+	elif ! number_in "$BT_RATE" 1024 1000000000; then
+		msg="PRR_BT_RATE: '$BT_RATE' is not an upload limit from 1024 to 1000000000 bytes/s"
+	elif ! words_in "$BT_CONFIGS" '^(TRUE|FALSE)$'; then
+		msg="PRR_BT_CONFIGS: '$BT_CONFIGS' is not TRUE, FALSE or both"
+	elif [ -n "$BT_TESTS" ] && ! words_in "$BT_TESTS" '^([1-9]|1[0-2])$'; then
+		msg="PRR_BT_TESTS: '$BT_TESTS' is not a list of test numbers from 1 to 12"
+	fi
+	[ -z "$msg" ] && return
+	echo "guest-testbed.sh: $msg" >&2
+	return 1
+}
 
 # ----------------------------------------------------------- the module
 
@@ -180,11 +230,11 @@ write_topo_json()
 	  "out": "$OUT",
 	  "work": "$WORK",
 	  "doc": "$DOC",
-	  "repeat": ${PRR_BT_REPEAT:-1},
-	  "configs": "${PRR_BT_CONFIGS:-TRUE FALSE}",
-	  "tests": "${PRR_BT_TESTS:-}",
-	  "size": ${PRR_BT_SIZE:-1048576},
-	  "rate": ${PRR_BT_RATE:-204800},
+	  "repeat": $BT_REPEAT,
+	  "configs": "$BT_CONFIGS",
+	  "tests": "$BT_TESTS",
+	  "size": $BT_SIZE,
+	  "rate": $BT_RATE,
 	  "ns": {"T1": "$NS_T1", "T2": "$NS_T2", "RT1": "$NS_RT1",
 	         "RT2": "$NS_RT2", "TRA": "$NS_TRA", "S": "$NS_S"},
 	  "addr": {"T1": "$T1_ADDR", "T2": "$T2_ADDR", "RT1": "$RT1_ADDR",
@@ -232,6 +282,7 @@ main()
 	local t0=$SECONDS rc=0
 
 	echo "KTAP version 1"
+	check_settings || exit 2
 	[ -d /run/prrvm ] || {
 		echo "guest-testbed.sh: runs inside the test VM; use selftests/vm/run.sh KREL $0" >&2
 		exit 2
@@ -261,6 +312,10 @@ main()
 	ktap_finish
 }
 
+if [ "${1:-}" = --check-settings ]; then
+	check_settings
+	exit
+fi
 mkdir -p "$OUT" || exit 1
 main "$@" 2>&1 | tee "$OUT/results.ktap"
 exit "${PIPESTATUS[0]}"
