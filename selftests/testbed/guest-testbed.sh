@@ -90,9 +90,10 @@ number_in()
 # words_in WORDS PATTERN: at least one word, each matching PATTERN, none twice.
 words_in()
 {
-	local w seen=" "
+	local w ws seen=" "
 
-	for w in $1; do
+	read -ra ws <<< "$1"
+	for w in "${ws[@]}"; do
 		[[ $w =~ $2 && $seen != *" $w "* ]] || return 1
 		seen+="$w "
 	done
