@@ -6,7 +6,8 @@
 # shift or round count for its second run, before it writes anything;
 # guest.sh (--tables-only, as fwd_bench.sh calls it first) a table size it
 # cannot build, or a size asked for twice (the two would share one variant's
-# namespace), before it writes any table.
+# namespace), before it writes any table.  A number written with a leading
+# zero is read as decimal, as the user meant it.
 
 set -u
 REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
@@ -83,4 +84,11 @@ ktap_expect "prr 128 and 256mn, stock 64 and nftmap 128u are accepted" \
 	"0	" "$got"
 ktap_expect "... and their tables were written" 5 \
 	"$(find "$OUT/tables" -type f | wc -l)"
+
+# Numbers with a leading zero are read as decimal (fwd_bench.sh accepts a
+# round count of 08 and passes it on; bash's $(( )) would call it octal).
+got=$(tables PRR_BENCH_PRR_SIZES=128 PRR_BENCH_NEXTHOPS=08)
+ktap_expect "PRR_BENCH_NEXTHOPS=08 is accepted as 8" "0	" "$got"
+ktap_expect "... and names the table's 8 gateways" "prr-128u-8.txt" \
+	"$(cd "$OUT/tables" && ls prr-128u-8.txt prr-128u-08.txt 2>/dev/null)"
 ktap_finish

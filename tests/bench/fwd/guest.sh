@@ -126,9 +126,10 @@ check_number()
 # entries: each names a variant KIND-ENTRIES, with a namespace of its own.
 check_sizes()
 {
-	local var=$1 kind=$2 form=$3 w n seen=" "
+	local var=$1 kind=$2 form=$3 w ws n seen=" "
 
-	for w in $4; do
+	read -ra ws <<< "$4"
+	for w in "${ws[@]}"; do
 		[[ $w =~ $form ]] || die "$var: '$w' is not a $kind table size"
 		n=$(size_entries "$w")
 		case $seen in
@@ -152,6 +153,10 @@ check_params()
 	then
 		die "PRR_BENCH_ROUNDS, _SECONDS and _WARMUP_PKTS must be at least 1"
 	fi
+	# Decimal from here on: $(( )) reads 08 as a bad octal number, and
+	# fwd_bench.sh passes its round count on as the user wrote it.
+	ROUNDS=$((10#$ROUNDS)) SECS=$((10#$SECS))
+	WARMUP_PKTS=$((10#$WARMUP_PKTS)) NEXTHOPS=$((10#$NEXTHOPS))
 }
 
 check_env()
